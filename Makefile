@@ -1,0 +1,37 @@
+# tinysr: `make demo` runs the whole method on a laptop, `make test` runs every test and notebook.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+TORCH  ?= torch==2.13.0
+# Benchmarks for the demo: $TINYSR_DATA/benchmarks, else $TINYSR_SHARED/data/benchmarks, else built-in photos.
+BENCH  := $(firstword $(foreach d,$(TINYSR_DATA)/benchmarks $(TINYSR_SHARED)/data/benchmarks,$(wildcard $(d)/Set5)))
+
+.PHONY: install demo test test-slow lab clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(PY) -m tinysr run --preset laptop --out runs/demo $(if $(BENCH),--benchmarks $(dir $(BENCH)))
+	@echo "Report: runs/demo/report.md"
+
+test: install
+	$(PY) -m pytest -q -m "not slow" tests
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
+	  TINYSR_PRESET=smoke $(PY) -m pytest -q --nbval --nbval-current-env notebooks; fi
+
+test-slow: install
+	$(PY) -m pytest -q -m slow tests
+
+lab: install
+	$(PY) -m pip install -q -e ".[dev,lab]"
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,44 @@
+"""tinysr: learn and reproduce DLSR, differentiable NAS for extremely lightweight super-resolution.
+
+Public names are imported lazily from their modules (``tinysr.imresize`` is ``tinysr.resize.imresize``),
+so ``import tinysr`` is fast and each stage can be used alone.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    # config
+    "Config": "config", "DataConfig": "config", "SearchConfig": "config", "TrainConfig": "config",
+    "EvalConfig": "config", "preset": "config", "override": "config", "default_preset_name": "config",
+    # utils
+    "get_device": "utils", "seed_everything": "utils",
+    # data, resize, metrics
+    "imresize": "resize", "imresize_pt": "resize",
+    "rgb2ycbcr": "metrics", "calculate_psnr": "metrics", "calculate_ssim": "metrics",
+    "calculate_psnr_pt": "metrics", "calculate_ssim_pt": "metrics",
+    "load_image": "data", "save_image": "data", "builtin_photos": "data", "load_benchmark": "data",
+    "PatchDataset": "data", "PairedDataset": "data", "split_photos": "data",
+    # network
+    "OPS": "ops", "PRIMITIVES": "ops", "op_cost": "ops",
+    "Genotype": "genotype", "get_genotype": "genotype", "GENOTYPES": "genotype",
+    "MixedOp": "space", "SearchCell": "space", "SuperNet": "space",
+    "DLSRNet": "model", "load_official": "model", "super_resolve": "inference",
+    "count_params": "complexity", "multi_adds": "complexity", "expected_cost": "complexity",
+    # search, train, evaluate
+    "Architect": "search", "run_search": "search", "SearchResult": "search",
+    "run_train": "train", "evaluate": "evaluate", "evaluate_bicubic": "evaluate",
+    "run_pipeline": "pipeline",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'tinysr' has no attribute {name!r}")
