@@ -252,9 +252,11 @@ def override(cfg: Config, assignments: list[str] | dict[str, Any]) -> Config:
     valid = field_names(cfg)
     for key, value in items:
         matches = [n for n in valid if n == key or n.split(".")[-1] == key]
-        if len(matches) != 1:
-            why = "is ambiguous" if matches else "is not a config field"
-            raise ValueError(f"--set {key}: {key!r} {why}; valid names: {', '.join(valid)}")
+        if len(matches) > 1:
+            raise ValueError(f"--set {key}: {key!r} is ambiguous, it matches {' and '.join(matches)}; "
+                             "use the dotted name")
+        if not matches:
+            raise ValueError(f"--set {key}: {key!r} is not a config field; valid names: {', '.join(valid)}")
         full = matches[0]
         if "." in full:
             section, name = full.split(".")

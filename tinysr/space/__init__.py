@@ -1,0 +1,19 @@
+"""The DLSR search spaces: cell level (``MixedOp``, ``SearchCell``, alpha) and network level
+(``SuperNet``, betas), plus the differentiable expected cost used as the complexity penalty.
+
+- :mod:`.mixed`    the readable reference ``MixedOp``: ``sum_k softmax(alpha)_k * op_k(x)``;
+- :mod:`.fast`     ``FastMixedOp``, the same function computed with fewer, fused convolutions;
+- :mod:`.supernet` ``SearchCell`` and ``SuperNet`` (weights() / alphas(), derive() -> Genotype);
+- :mod:`.cost`     ``expected_cost(net, kind)``.
+"""
+from .mixed import MixedOp
+from .supernet import SearchCell, SuperNet
+
+__all__ = ["MixedOp", "SearchCell", "SuperNet", "FastMixedOp"]
+
+
+def __getattr__(name):
+    if name == "FastMixedOp":
+        from .fast import FastMixedOp
+        return FastMixedOp
+    raise AttributeError(name)

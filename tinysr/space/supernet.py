@@ -1,0 +1,144 @@
+"""The DLSR supernet: both search levels in one network, and ``derive()`` to a discrete genotype.
+
+Cell level: every :class:`SearchCell` is a :class:`~tinysr.cell.DistillationCell` whose 3 op positions
+are mixed ops; ``alpha`` (3, 9) — one row per position — is **shared by all cells** (the paper), or
+(cells, 3, 9) with ``per_cell_alpha=True``.
+
+Network level: ``fea = conv3x3(3 -> C)(lr)``; B1 <- fea, B2 <- B1; for cell j = 3..n a vector
+``beta_j`` over B1..B(j-1) (lengths 2, 3, ..., n-1) and the input of Bj is::
+
+    act(conv1x1(cat[softmax(beta_j)_1 * B1, ..., softmax(beta_j)_{j-1} * B(j-1)]))
+
+Tail (as the discrete net): ``act(conv1x1(cat[B1..Bn]))``, conv3x3, ``+ fea``, conv3x3 + PixelShuffle.
+Input (N, 3, h, w) float RGB in [0, 255] with h, w >= 15 (ESA); output (N, 3, s h, s w).
+
+``weights()`` / ``alphas()`` are disjoint and cover every parameter: the weight optimiser is built from
+the first and the architecture optimiser from the second (DARTS' controller pattern).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..cell import DistillationCell, Fusion, make_upsampler
+from ..genotype import Genotype
+from ..ops import PRIMITIVES
+from .mixed import MixedOp
+
+
+class SearchCell(DistillationCell):
+    """A distillation cell whose 3 positions are mixed ops (reference ``MixedOp`` or ``FastMixedOp``).
+    ``forward(x, op_weights)`` with ``op_weights`` (3, 9)."""
+
+    def __init__(self, C: int, fast: bool = False) -> None:
+        if fast:
+            from .fast import FastMixedOp as Mixed
+        else:
+            Mixed = MixedOp
+        super().__init__(C, [Mixed(C) for _ in range(3)])
+
+
+class SuperNet(nn.Module):
+    """Cell- and network-level supernet. See the module docstring for the equations.
+
+    Args:
+        C: width (48 in the paper). cells: number of cells n (6). scale: 2, 3 or 4.
+        per_cell_alpha: one alpha per cell instead of one shared alpha.
+        fast: use ``FastMixedOp`` (same function, fused convolutions).
+        gumbel: sample mixing weights with Gumbel-softmax (temperature ``tau``) while training.
+    """
+
+    def __init__(self, C: int = 48, cells: int = 6, scale: int = 2, *, per_cell_alpha: bool = False,
+                 fast: bool = False, gumbel: bool = False, tau: float = 1.0) -> None:
+        super().__init__()
+        if cells < 3:
+            raise ValueError(f"a SuperNet needs at least 3 cells (network-level choices start at B3); got {cells}")
+        self.C, self.n_cells, self.scale = C, cells, scale
+        self.per_cell_alpha, self.gumbel, self.tau = per_cell_alpha, gumbel, tau
+        self.fea_conv = nn.Conv2d(3, C, 3, padding=1)
+        self.cells = nn.ModuleList(SearchCell(C, fast) for _ in range(cells))
+        self.fusions = nn.ModuleList(Fusion(j - 1, C) for j in range(3, cells + 1))
+        self.tail_fusion = Fusion(cells, C)
+        self.lr_conv = nn.Conv2d(C, C, 3, padding=1)
+        self.upsampler = make_upsampler(C, scale)
+        shape = (cells, 3, len(PRIMITIVES)) if per_cell_alpha else (3, len(PRIMITIVES))
+        self.alpha = nn.Parameter(1e-3 * torch.randn(shape))
+        self.betas = nn.ParameterList(nn.Parameter(1e-3 * torch.randn(j - 1)) for j in range(3, cells + 1))
+
+    @classmethod
+    def from_config(cls, cfg) -> "SuperNet":
+        """Build from a :class:`tinysr.config.Config` (its ``search`` and ``data.scale``)."""
+        s = cfg.search
+        return cls(s.channels, s.cells, cfg.data.scale, per_cell_alpha=s.per_cell_alpha, fast=s.fast,
+                   gumbel=s.gumbel, tau=s.gumbel_tau)
+
+    # -- parameter groups ------------------------------------------------------------------------
+    def alphas(self) -> list[nn.Parameter]:
+        """Architecture parameters: ``alpha`` and every ``beta_j``."""
+        return [self.alpha, *self.betas]
+
+    def weights(self) -> list[nn.Parameter]:
+        """Every other parameter (convolutions)."""
+        arch = {id(p) for p in self.alphas()}
+        return [p for p in self.parameters() if id(p) not in arch]
+
+    # -- relaxed choices -------------------------------------------------------------------------
+    def alpha_probs(self) -> torch.Tensor:
+        """``softmax(alpha)`` over the 9 ops: (3, 9), or (cells, 3, 9) per cell."""
+        return F.softmax(self.alpha, dim=-1)
+
+    def beta_probs(self) -> list[torch.Tensor]:
+        """``softmax(beta_j)`` for j = 3..n: tensors of lengths 2..n-1."""
+        return [F.softmax(b, dim=-1) for b in self.betas]
+
+    def _op_weights(self) -> torch.Tensor:
+        if self.gumbel and self.training:
+            return F.gumbel_softmax(self.alpha, tau=self.tau, dim=-1)
+        return self.alpha_probs()
+
+    def set_aux_skip(self, weight: float) -> None:
+        """Weight of the DARTS- auxiliary skip added to every mixed op (0 = off)."""
+        for cell in self.cells:
+            for op in cell.ops:
+                op.aux = float(weight)
+
+    def forward(self, lr: torch.Tensor) -> torch.Tensor:
+        w = self._op_weights()
+        fea = self.fea_conv(lr)
+        outs: list[torch.Tensor] = []
+        for j, cell in enumerate(self.cells, start=1):
+            if j == 1:
+                x = fea
+            elif j == 2:
+                x = outs[0]
+            else:
+                p = F.softmax(self.betas[j - 3], dim=-1)
+                x = self.fusions[j - 3]([p[i] * outs[i] for i in range(j - 1)])
+            outs.append(cell(x, w[j - 1] if self.per_cell_alpha else w))
+        body = self.lr_conv(self.tail_fusion(outs)) + fea
+        return self.upsampler(body)
+
+    # -- discretisation --------------------------------------------------------------------------
+    def derive(self) -> Genotype:
+        """The discrete genotype: the argmax op per position (per-cell alphas: argmax of the mean
+        softmax over cells, since a genotype shares its ops) and the top-2 predecessors of every cell
+        j >= 3, listed in ascending cell order. Ties go to the lower index (first op / earlier cell)."""
+        with torch.no_grad():
+            probs = self.alpha_probs()
+            if self.per_cell_alpha:
+                probs = probs.mean(dim=0)
+            ops = tuple(PRIMITIVES[_argmax_first(row)] for row in probs)
+            inputs = tuple(tuple(sorted(i + 1 for i in _top2_first(p))) for p in self.beta_probs())
+        return Genotype(ops=ops, inputs=inputs, channels=self.C, cells=self.n_cells, scale=self.scale)
+
+
+def _argmax_first(values: torch.Tensor) -> int:
+    """Index of the largest value; the lowest index on ties (deterministic on every device)."""
+    vals = values.tolist()
+    return max(range(len(vals)), key=lambda i: (vals[i], -i))
+
+
+def _top2_first(values: torch.Tensor) -> list[int]:
+    vals = values.tolist()
+    return sorted(range(len(vals)), key=lambda i: (-vals[i], i))[:2]
