@@ -163,7 +163,7 @@ def _smoke() -> Config:
         search=SearchConfig(channels=8, cells=4, epochs=2, steps_per_epoch=3, warmup_epochs=1,
                             batch_size=2, hr_patch=48, w_milestones=(), log_every=1),
         train=TrainConfig(epochs=2, steps_per_epoch=4, batch_size=2, hr_patch=48, w_lr=1e-3,
-                          milestones=(), bicubic_skip=True, val_images=2),
+                          milestones=(), bicubic_skip=True, channels=8, val_images=2),
         eval=EvalConfig(sets=("Set5",), scales=(2,)),
     )
 

@@ -15,14 +15,10 @@ Outputs in ``out``: ``config.json``, ``history.json``, ``checkpoint.pt``, ``geno
 from __future__ import annotations
 
 import json
-import math
-import signal
 import sys
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 import torch
 
@@ -30,6 +26,7 @@ from .architect import Architect, hessian_vector_product  # noqa: F401  (re-expo
 from .config import Config
 from .genotype import Genotype
 from .losses import get_loss
+from .runstate import check_finite, check_same_config, deferred_interrupt
 from .space import SuperNet
 from .space.cost import expected_cost
 from .utils import atomic_save, atomic_write_text, get_device, safe_load, seed_everything
@@ -69,32 +66,6 @@ def _samplers(cfg: Config, train_imgs: list, arch_imgs: list):
         make(arch_imgs, cfg.seed + 2, min(8, 2 * s.batch_size))
 
 
-@contextmanager
-def _deferred_interrupt() -> Iterator[dict[str, bool]]:
-    """Turn Ctrl-C into a flag checked between steps, so a checkpoint is never written mid-update."""
-    flag = {"hit": False}
-    if threading.current_thread() is not threading.main_thread():
-        yield flag
-        return
-
-    def handler(signum, frame):  # noqa: ARG001
-        flag["hit"] = True
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield flag
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _check_finite(value: float, what: str, step: int, lr: float) -> None:
-    if not math.isfinite(value):
-        raise FloatingPointError(
-            f"{what} became {value} at step {step}: the search diverged. The usual cause is a learning "
-            f"rate that is too high (now {lr:g}); lower it, e.g. --set w_lr={lr / 10:g} or alpha_lr, "
-            "or tighten search.grad_clip.")
-
-
 def _record(net: SuperNet, step: int, epoch: int, sums: dict[str, float], counts: dict[str, int],
             probe, scale: int) -> dict[str, Any]:
     from .metrics import calculate_psnr_pt
@@ -112,16 +83,6 @@ def _record(net: SuperNet, step: int, epoch: int, sums: dict[str, float], counts
     rec["betas"] = [p.detach().cpu().tolist() for p in net.beta_probs()]
     rec["genotype"] = net.derive().to_dict()
     return rec
-
-
-def _same_config(path: Path, cfg: Config) -> None:
-    saved = json.loads(path.read_text())
-    now = json.loads(cfg.to_json())
-    for section, values in now.items():
-        if saved.get(section) != values:
-            raise ValueError(f"cannot resume in {path.parent}: it was made with different settings "
-                             f"({section}: {saved.get(section)} != {values}). Use the same preset/--set "
-                             "values, or a new --out folder.")
 
 
 def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Path | None = None,
@@ -156,7 +117,7 @@ def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Pa
     if out:
         out.mkdir(parents=True, exist_ok=True)
         if resume and ckpt_path.exists():
-            _same_config(out / "config.json", cfg)
+            check_same_config(out, cfg, ("seed", "data", "search"))
             state = safe_load(ckpt_path)
             net.load_state_dict(state["net"])
             w_optim.load_state_dict(state["w_optim"])
@@ -183,7 +144,7 @@ def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Pa
     total = s.epochs * s.steps_per_epoch
     net.train()
     bar = tqdm(total=total, initial=start, desc="search", disable=not progress, file=sys.stderr, leave=False)
-    with _deferred_interrupt() as interrupt:
+    with deferred_interrupt() as interrupt:
         for step in range(start, total):
             epoch = step // s.steps_per_epoch
             if s.aux_skip:
@@ -193,13 +154,13 @@ def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Pa
             w_lr = w_optim.param_groups[0]["lr"]
             if epoch >= s.warmup_epochs:
                 parts = architect.step(train_batch, arch_batch, w_lr)
-                _check_finite(parts["arch_objective"], "the architecture loss", step, s.alpha_lr)
+                check_finite(parts["arch_objective"], "the architecture loss", step, s.alpha_lr, "search.alpha_lr")
                 for k, v in parts.items():
                     sums[k] = sums.get(k, 0.0) + v
                     counts[k] = counts.get(k, 0) + 1
             w_optim.zero_grad(set_to_none=True)
             w_loss = loss_fn(net(train_batch[0]), train_batch[1])
-            _check_finite(float(w_loss.detach()), "the weight loss", step, w_lr)
+            check_finite(float(w_loss.detach()), "the weight loss", step, w_lr, "search.w_lr")
             w_loss.backward(inputs=net.weights())
             torch.nn.utils.clip_grad_norm_(net.weights(), s.grad_clip)
             w_optim.step()

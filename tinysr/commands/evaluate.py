@@ -1,13 +1,131 @@
-"""`tinysr evaluate` (to be built)."""
+"""``tinysr evaluate``: PSNR / SSIM (Y, shave = scale) of a model, the official weights or bicubic.
+
+    tinysr evaluate (--model model.pt | --official FILE --genotype NAME | --bicubic) --scale S[,S...]
+                    [--benchmarks DIR] [--sets Set5,Set14,B100] [--tile N] [--json] [--seed N]
+
+Without ``--json`` a table is printed; with it, one JSON object
+``{"results": [{"scale": 2, ["params": .., "multi_adds": ..,] "sets": {"Set5": {"psnr": .., "ssim": .., "images": 5}}}]}``.
+Progress goes to stderr.
+"""
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SETS = "Set5,Set14,B100"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("evaluate", help="(not built yet)")
+    p = sub.add_parser("evaluate", help="PSNR/SSIM on benchmark sets (a model, the official weights, or bicubic)",
+                       description=__doc__.split("\n\n")[0])
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--model", metavar="FILE", help="a model.pt written by `tinysr train`")
+    what.add_argument("--official", metavar="FILE", help="an official DLSR checkpoint (needs --genotype)")
+    what.add_argument("--bicubic", action="store_true", help="the MATLAB-exact bicubic baseline")
+    p.add_argument("--genotype", metavar="NAME", help="genotype of --official weights, e.g. dlsr, dlsr_tiny")
+    p.add_argument("--scale", metavar="S[,S...]", help="scale(s), e.g. 2 or 2,3,4 (default for models: their own)")
+    p.add_argument("--benchmarks", metavar="DIR",
+                   help="benchmark root (EDSR layout); default $TINYSR_DATA/benchmarks")
+    p.add_argument("--sets", default=DEFAULT_SETS, help=f"comma-separated sets (default {DEFAULT_SETS})")
+    p.add_argument("--tile", type=int, default=0, help="LR tile size for inference (0 = whole image)")
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: best available)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--seed", type=int, default=0, help="random seed (inference is deterministic anyway)")
     p.set_defaults(func=run)
 
 
+def _scales(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        scales = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise ValueError(f"--scale expects integers separated by commas (e.g. 2 or 2,3,4), got {text!r}") from None
+    if not scales or any(s < 2 for s in scales):
+        raise ValueError(f"--scale expects integers >= 2 (e.g. 2 or 2,3,4), got {text!r}")
+    return scales
+
+
+def _benchmarks(arg: str | None) -> Path:
+    if arg:
+        if not Path(arg).is_dir():
+            raise FileNotFoundError(f"--benchmarks {arg} does not exist or is not a folder; get the sets with "
+                                    "`python data_scripts/download.py benchmarks`")
+        return Path(arg)
+    data = os.environ.get("TINYSR_DATA")
+    if data and (Path(data) / "benchmarks").is_dir():
+        return Path(data) / "benchmarks"
+    where = f"$TINYSR_DATA/benchmarks ({Path(data) / 'benchmarks'}) does not exist" if data else \
+        "TINYSR_DATA is not set"
+    raise ValueError(f"no benchmark folder: {where}; pass --benchmarks DIR (get the sets with "
+                     "`python data_scripts/download.py benchmarks`)")
+
+
+def _load_model(args: argparse.Namespace) -> tuple[Any, int | None]:
+    """(model, its scale or None) for --model / --official; model code is imported only here."""
+    if args.model:
+        from tinysr.model import load_model
+        model, scale = load_model(args.model)
+        return model, int(scale)
+    if not args.genotype:
+        raise ValueError("--official needs --genotype NAME (the genotype the weights were trained with, "
+                         "e.g. --genotype dlsr)")
+    from tinysr.model import load_official
+    model = load_official(args.official, args.genotype)
+    scale = getattr(model, "scale", None)
+    return model, None if scale is None else int(scale)
+
+
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("tinysr evaluate is not built yet")
+    from tinysr.evaluate import evaluate, evaluate_bicubic, format_table
+    from tinysr.utils import get_device, seed_everything
+
+    seed_everything(args.seed)
+    scales = _scales(args.scale)
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    if args.genotype and not args.official:
+        raise ValueError("--genotype goes with --official FILE (a --model file already holds its genotype)")
+    if args.bicubic and not scales:
+        raise ValueError("--bicubic needs --scale, e.g. --scale 2,3,4")
+    root = _benchmarks(args.benchmarks)
+    results = []
+    if args.bicubic:
+        for s in scales:
+            print(f"evaluate: bicubic x{s} on {', '.join(sets)}", file=sys.stderr)
+            results.append(evaluate_bicubic(root, sets, s))
+        title = "bicubic (MATLAB-exact)"
+    else:
+        model, model_scale = _load_model(args)
+        from tinysr.complexity import count_params, multi_adds
+
+        source = args.model or args.official
+        if scales is None:
+            if model_scale is None:
+                raise ValueError(f"cannot tell the scale of {source}; pass --scale")
+            scales = [model_scale]
+        wrong = [s for s in scales if model_scale is not None and s != model_scale]
+        if wrong:
+            raise ValueError(f"{source} is a x{model_scale} model; --scale {args.scale} asks for x"
+                             f"{', x'.join(map(str, wrong))}: evaluate each scale with its own model")
+        for s in scales:
+            print(f"evaluate: {source} x{s} on {', '.join(sets)}", file=sys.stderr)
+            r = evaluate(model, root, sets, s, device=get_device(args.device), tile=args.tile)
+            results.append({"scale": s, "params": int(count_params(model)),
+                            "multi_adds": int(multi_adds(model, s)), "sets": r["sets"]})
+        title = str(source)
+    if args.json:
+        print(json.dumps({"results": [_rounded(r) for r in results]}))
+    else:
+        print(format_table(results, title))
+    return 0
+
+
+def _rounded(entry: dict[str, Any]) -> dict[str, Any]:
+    out = dict(entry)
+    out["sets"] = {name: {"psnr": round(v["psnr"], 4), "ssim": round(v["ssim"], 6), "images": v["images"]}
+                   for name, v in entry["sets"].items()}
+    return out

@@ -11,7 +11,7 @@ _DENSE = (0, 1, 2, 3)
 _SEP = (4, 5, 6)
 _DIL = (7, 8)
 
-STRATEGY = {"sep": "cat7", "dil": "mult", "cl": True, "cl_out": False}
+STRATEGY = {"sep": "split", "dil": "split", "cl": True, "cl_out": False}
 
 
 def _pad_kernel(w: torch.Tensor, k: int) -> torch.Tensor:

@@ -60,7 +60,7 @@ class SuperNet(nn.Module):
         self.cells = nn.ModuleList(SearchCell(C, fast) for _ in range(cells))
         self.fusions = nn.ModuleList(Fusion(j - 1, C) for j in range(3, cells + 1))
         self.tail_fusion = Fusion(cells, C)
-        self.lr_conv = nn.Conv2d(C, C, 3, padding=1)
+        self.tail_conv = nn.Conv2d(C, C, 3, padding=1)
         self.upsampler = make_upsampler(C, scale)
         shape = (cells, 3, len(PRIMITIVES)) if per_cell_alpha else (3, len(PRIMITIVES))
         self.alpha = nn.Parameter(1e-3 * torch.randn(shape))
@@ -116,7 +116,7 @@ class SuperNet(nn.Module):
                 p = F.softmax(self.betas[j - 3], dim=-1)
                 x = self.fusions[j - 3]([p[i] * outs[i] for i in range(j - 1)])
             outs.append(cell(x, w[j - 1] if self.per_cell_alpha else w))
-        body = self.lr_conv(self.tail_fusion(outs)) + fea
+        body = self.tail_conv(self.tail_fusion(outs)) + fea
         return self.upsampler(body)
 
     # -- discretisation --------------------------------------------------------------------------
