@@ -2,6 +2,8 @@
 torch's FlopCounterMode), shapes, and receptive fields measured by perturbing one input pixel."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from thop import profile
@@ -36,7 +38,7 @@ def test_macs_per_pixel_match_thop_and_flop_counter(name):
     op = OPS[name](48).eval()
     x = torch.randn(1, 48, 16, 16)
     per_pixel = op_cost(name, 48)[1]
-    macs, _ = profile(__import__("copy").deepcopy(op), inputs=(x,), verbose=False)
+    macs, _ = profile(copy.deepcopy(op), inputs=(x,), verbose=False)
     with FlopCounterMode(display=False) as fc, torch.no_grad():
         y = op(x)
     assert y.shape == x.shape

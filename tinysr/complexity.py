@@ -5,7 +5,8 @@
 elementwise ops** (residual adds, ESA's ``x * m``, sigmoid, pooling, bilinear/bicubic resizing and
 PixelShuffle are free). It is measured for an output of 1280x720, i.e. an LR input of
 ``(ceil(720 / r), ceil(1280 / r))``: (360, 640) at x2, (240, 427) at x3 (1280 / 3 = 426.67 rounds *up*
-to 427, so the output is 1281 px wide), (180, 320) at x4.
+to 427, so the output is 1281 px wide), (180, 320) at x4. Note: the paper's DLSR x3 figure, 30.53 G, is
+what an LR width of 426 (rounding *down*) gives; tinysr's 427 gives 30.60 G (+0.24%).
 
 thop is used only through :func:`multi_adds`, which (1) profiles a **deep copy in eval mode**: thop
 registers ``total_ops``/``total_params`` buffers on every module and removes them only from modules it has
