@@ -27,11 +27,17 @@ _EXPORTS = {
     "Genotype": "genotype", "get_genotype": "genotype", "GENOTYPES": "genotype",
     "MixedOp": "space", "SearchCell": "space", "SuperNet": "space",
     "DLSRNet": "model", "load_official": "model", "super_resolve": "inference",
-    "count_params": "complexity", "multi_adds": "complexity", "expected_cost": "complexity",
+    "count_params": "complexity", "multi_adds": "complexity", "latency": "complexity",
+    "expected_cost": "space.cost", "save_model": "model", "load_model": "model",
     # search, train, evaluate
     "Architect": "search", "run_search": "search", "SearchResult": "search",
     "run_train": "train", "evaluate": "evaluate", "evaluate_bicubic": "evaluate",
-    "run_pipeline": "pipeline",
+    "run_pipeline": "pipeline", "format_table": "evaluate", "PUBLISHED_X2": "published",
+    "PUBLISHED_BICUBIC": "published", "published_points": "published",
+    # figures
+    "plot_alpha_history": "viz", "plot_beta_history": "viz", "plot_alpha_bars": "viz", "plot_curves": "viz",
+    "draw_genotype": "viz", "plot_sr_crops": "viz", "plot_pareto": "viz", "pareto_front": "viz",
+    "plot_resize_comparison": "viz",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
