@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# Idle OpenMP threads sleep instead of spinning: on a loaded 2-core machine spinning makes small torch ops
+# tens of times slower. Set before torch is imported by any test module.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 def _shared() -> Path:
     value = os.environ.get("TINYSR_SHARED")

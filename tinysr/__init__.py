@@ -28,7 +28,7 @@ _EXPORTS = {
     "MixedOp": "space", "SearchCell": "space", "SuperNet": "space",
     "DLSRNet": "model", "load_official": "model", "super_resolve": "inference",
     "count_params": "complexity", "multi_adds": "complexity", "latency": "complexity",
-    "expected_cost": "space.cost", "save_model": "model", "load_model": "model",
+    "expected_cost": "complexity", "save_model": "model", "load_model": "model",
     # search, train, evaluate
     "Architect": "search", "run_search": "search", "SearchResult": "search",
     "run_train": "train", "evaluate": "evaluate", "evaluate_bicubic": "evaluate",

@@ -104,3 +104,11 @@ def latency(model: nn.Module, scale: int, *, device: "str | torch.device | None"
         sync()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def expected_cost(supernet: nn.Module, kind: str = "params", network_share: float = 0.1) -> torch.Tensor:
+    """The differentiable expected cost of a supernet's architecture in [0, 1]; see
+    :func:`tinysr.space.cost.expected_cost` (kept there, beside the search space it prices)."""
+    from .space.cost import expected_cost as _expected_cost
+
+    return _expected_cost(supernet, kind, network_share)

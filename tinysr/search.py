@@ -50,7 +50,9 @@ def search_photos(cfg: Config) -> tuple[list, list]:
     from . import data
 
     if cfg.data.source == "builtin":
-        return list(data.builtin_photos("train").values()), list(data.builtin_photos("arch").values())
+        frac = cfg.data.arch_fraction
+        return (list(data.builtin_photos("train", arch_fraction=frac).values()),
+                list(data.builtin_photos("arch", arch_fraction=frac).values()))
     images = data.load_folder(cfg.data.source, max_images=cfg.data.max_images)
     names = sorted(images)
     train_names, arch_names = data.split_photos(names, cfg.data.arch_fraction, cfg.seed)

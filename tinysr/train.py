@@ -48,7 +48,7 @@ def train_photos(cfg: Config) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
     from . import data
 
     if cfg.data.source == "builtin":
-        train = {**data.builtin_photos("train"), **data.builtin_photos("arch")}
+        train = data.builtin_photos("train+arch")
         val = data.builtin_photos("eval")
     else:
         images = data.load_folder(cfg.data.source, max_images=cfg.data.max_images)

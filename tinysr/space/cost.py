@@ -30,13 +30,12 @@ import torch
 from ..ops import PRIMITIVES, op_cost
 
 KINDS = ("params", "multi_adds")
-LR_720P = {2: (360, 640), 3: (240, 427), 4: (180, 320)}
 
 
 @lru_cache(maxsize=32)
 def _fixed_and_op_costs(C: int, cells: int, scale: int, kind: str) -> tuple[float, tuple[float, ...]]:
     """``fixed`` cost and per-op costs ``c_k`` (same unit: params, or MACs at a 720p output)."""
-    from ..complexity import count_params
+    from ..complexity import count_params, lr_size_720p, multi_adds
     from ..genotype import Genotype
     from ..model import DLSRNet
 
@@ -45,19 +44,8 @@ def _fixed_and_op_costs(C: int, cells: int, scale: int, kind: str) -> tuple[floa
     net = DLSRNet(Genotype(ops=("conv_1x1",) * 3, inputs=chain, channels=C, cells=cells), scale)
     if kind == "params":
         return float(count_params(net) - 3 * cells * ops[0]), tuple(float(c) for c in ops)
-    h, w = LR_720P[scale]
-    total = _meta_macs(net, h, w)
-    return float(total - 3 * cells * ops[0] * h * w), tuple(float(c * h * w) for c in ops)
-
-
-def _meta_macs(net: torch.nn.Module, h: int, w: int) -> int:
-    """Convolution MACs of one forward at LR ``h x w``, counted on the meta device (no arithmetic)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    net = net.to("meta").eval()
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        net(torch.empty(1, 3, h, w, device="meta"))
-    return counter.get_total_flops() // 2
+    h, w = lr_size_720p(scale)
+    return float(multi_adds(net, scale) - 3 * cells * ops[0] * h * w), tuple(float(c * h * w) for c in ops)
 
 
 def expected_cost(net, kind: str = "params", network_share: float = 0.1) -> torch.Tensor:

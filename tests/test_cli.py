@@ -1,0 +1,54 @@
+"""The command line: search determinism on the smoke preset, --set validation, config round trip."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tinysr.cli import main
+from tinysr.config import Config, override, preset
+from tinysr.genotype import Genotype
+
+
+def test_search_smoke_twice_gives_identical_outputs(tmp_path, capsys):
+    for name in ("A", "B"):
+        assert main(["search", "--preset", "smoke", "--seed", "3", "--out", str(tmp_path / name)]) == 0
+    capsys.readouterr()
+    for f in ("genotype.json", "history.json", "config.json"):
+        assert (tmp_path / "A" / f).read_text() == (tmp_path / "B" / f).read_text(), f
+    Genotype.from_json(tmp_path / "A" / "genotype.json")  # valid
+    assert json.loads((tmp_path / "A" / "config.json").read_text())["seed"] == 3
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("nosuchfield=1", "is not a config field; valid names: name, seed, data.source"),
+    ("w_lr=1e-3", "ambiguous, it matches search.w_lr and train.w_lr"),
+    ("search.epochs=three", "bad value 'three' for search.epochs"),
+    ("search.fast=maybe", "expected true/false"),
+    ("search.epochs", "expects key=value"),
+])
+def test_set_validation_errors_are_clear(bad, message, tmp_path, capsys):
+    assert main(["search", "--preset", "smoke", "--set", bad, "--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "checkpoint.pt").exists()
+
+
+def test_override_types_and_round_trip():
+    cfg = override(preset("smoke"), ["alpha_lr=1e-2", "search.w_milestones=3,5", "train.ema=0.99",
+                                     "search.order=second", "eval.sets=Set5,Set14", "gumbel=yes"])
+    assert cfg.search.alpha_lr == 1e-2 and cfg.search.w_milestones == (3, 5) and cfg.train.ema == 0.99
+    assert cfg.search.order == "second" and cfg.eval.sets == ("Set5", "Set14") and cfg.search.gumbel is True
+    assert Config.from_dict(json.loads(cfg.to_json())) == cfg
+
+
+def test_presets_and_env(monkeypatch):
+    for name in ("smoke", "laptop", "paper"):
+        assert preset(name).name == name
+    paper = preset("paper")
+    assert (paper.search.channels, paper.search.cells, paper.search.batch_size, paper.search.hr_patch) == (48, 6, 64, 64)
+    assert (paper.train.batch_size, paper.train.hr_patch, paper.train.w_lr, paper.train.grad_clip) == (32, 128, 3e-4, 50.0)
+    monkeypatch.setenv("TINYSR_PRESET", "smoke")
+    assert preset().name == "smoke"
+    monkeypatch.setenv("TINYSR_PRESET", "huge")
+    with pytest.raises(ValueError, match="TINYSR_PRESET='huge' is not a preset"):
+        preset()

@@ -1,0 +1,147 @@
+"""tinysr.widgets: controls come from the config fields, panel.config() follows them with the declared
+types, the preset dropdown resets them, and Run (the button's handler, no browser) calls the library and
+drives the progress bar and the live figure."""
+from __future__ import annotations
+
+import dataclasses
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import ipywidgets as W  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from tinysr import widgets  # noqa: E402
+from tinysr.config import Config, override, preset  # noqa: E402
+from tinysr.genotype import Genotype  # noqa: E402
+
+# A search / retraining of a few seconds: 2 tiny steps each.
+TINY = {"search.channels": 4, "search.cells": 3, "search.epochs": 2, "search.steps_per_epoch": 1,
+        "search.warmup_epochs": 1, "search.batch_size": 1, "search.hr_patch": 32,
+        "train.channels": 4, "train.epochs": 2, "train.steps_per_epoch": 1, "train.batch_size": 1,
+        "train.hr_patch": 32, "train.val_images": 1}
+
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny networks gain nothing from intra-op threads, and on a shared 2-core machine two spinning
+    OpenMP threads make each conv up to 10x slower; restore the setting for the other test modules."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_every_field_of_every_section_gets_a_control_of_the_right_kind():
+    cfg = preset("laptop")
+    kinds = {bool: W.Checkbox, int: W.IntSlider, str: (W.Dropdown, W.Text), tuple: W.Text}
+    for section in ("data", "search", "train", "eval"):
+        for f in dataclasses.fields(getattr(cfg, section)):
+            value = getattr(getattr(cfg, section), f.name)
+            w = widgets.make_control(f"{section}.{f.name}", value)
+            if f.name.endswith("_lr") or f.name == "lambda_cost":
+                assert isinstance(w, W.FloatLogSlider), f.name
+            elif f.name in widgets.CHOICES:
+                assert isinstance(w, W.Dropdown) and value in w.options, f.name
+            elif isinstance(value, float):
+                assert isinstance(w, (W.FloatSlider, W.FloatText)), f.name
+            else:
+                assert isinstance(w, kinds[type(value)]), f.name
+            if isinstance(w, W.IntSlider):
+                assert w.continuous_update is False and w.min <= value <= w.max
+
+
+def test_panel_is_built_from_fields_and_config_round_trips():
+    cfg = preset("smoke")
+    panel = widgets.SearchPanel(cfg)
+    assert set(panel.controls) == set(widgets.SEARCH_FIELDS)
+    assert panel.config() == cfg                       # untouched controls give back the same config
+    assert isinstance(panel.widget, W.VBox)
+
+
+def test_changing_controls_changes_config_with_declared_types():
+    panel = widgets.SearchPanel(preset("smoke"))
+    panel.controls["search.w_lr"].value = 2e-3
+    panel.controls["search.lambda_cost"].value = 10.0
+    panel.controls["search.channels"].value = 12
+    panel.controls["search.order"].value = "second"
+    panel.controls["search.gumbel"].value = True
+    panel.controls["data.scale"].value = 3
+    cfg = panel.config()
+    assert isinstance(cfg, Config)
+    assert cfg.search.w_lr == pytest.approx(2e-3) and type(cfg.search.w_lr) is float
+    assert cfg.search.lambda_cost == pytest.approx(10.0)
+    assert cfg.search.channels == 12 and type(cfg.search.channels) is int
+    assert cfg.search.order == "second" and cfg.search.gumbel is True
+    assert cfg.data.scale == 3 and type(cfg.data.scale) is int
+    assert cfg.search.epochs == preset("smoke").search.epochs        # untouched fields kept
+
+
+def test_tuple_fields_are_parsed_back_to_tuples():
+    panel = widgets.ConfigPanel(preset("paper"), fields=("search.w_milestones", "train.w_betas"))
+    panel.controls["search.w_milestones"].value = "10, 20"
+    panel.controls["train.w_betas"].value = "0.8, 0.99"
+    cfg = panel.config()
+    assert cfg.search.w_milestones == (10, 20) and cfg.train.w_betas == (0.8, 0.99)
+
+
+def test_preset_dropdown_resets_values_and_widens_ranges():
+    panel = widgets.SearchPanel(preset("smoke"))
+    panel.controls["search.channels"].value = 6
+    panel.preset.value = "paper"
+    assert panel.config().search == preset("paper").search          # epochs 1000 fits: the slider widened
+    assert panel.controls["search.epochs"].max >= 1000
+    panel.preset.value = "laptop"
+    assert panel.config() == preset("laptop")
+
+
+def test_unknown_field_names_the_valid_ones():
+    with pytest.raises(ValueError, match="search.w_lr"):
+        widgets.ConfigPanel(preset("smoke"), fields=("search.lr",))
+
+
+def test_run_button_searches_and_updates_progress_and_figure():
+    panel = widgets.SearchPanel(override(preset("smoke"), TINY))
+    assert panel.progress.value == 0 and not panel.image.value
+    panel._on_click(panel.button)                     # what a click does, without a browser
+    assert "Error" not in panel.status.value, panel.status.value
+    res = panel.result
+    assert isinstance(res.genotype, Genotype) and res.genotype.channels == 4 and res.genotype.cells == 3
+    assert panel.progress.value == panel.progress.max == 2
+    assert panel.image.value[:8] == b"\x89PNG\r\n\x1a\n"              # the live figure was drawn
+    assert panel.results == [res] and not panel.button.disabled
+
+
+def test_train_panel_runs_the_genotype_and_reports_errors_in_the_panel():
+    g = Genotype(ops=("conv_1x1", "conv_3x3", "sep_conv_3x3"), inputs=((1, 2),), channels=4, cells=3)
+    panel = widgets.TrainPanel(g, override(preset("smoke"), TINY))
+    seen = []
+    res = panel.run(callbacks=[lambda epoch, rec: seen.append(epoch)])
+    assert seen == [1, 2] and len(res.history) == 2 and res.best_psnr > 0
+    assert panel.progress.value == panel.progress.max == 2 and panel.image.value
+    panel.controls["train.w_lr"].value = 1e-3
+    panel.genotype = "no-such-genotype"
+    panel._on_click()
+    assert "Error" in panel.status.value and not panel.button.disabled
+
+
+def test_live_figure_uses_one_display_handle(monkeypatch):
+    shown = []
+
+    class Handle:
+        def update(self, fig):
+            shown.append(("update", fig))
+
+    def fake_display(obj, display_id=False):
+        shown.append(("display", obj))
+        return Handle()
+
+    monkeypatch.setattr("IPython.display.display", fake_display)
+    live = widgets.LiveFigure(widgets.train_figure)
+    for e in (1, 2, 3):
+        live(e, {"epoch": e, "step": e, "loss": 10.0 / e, "val_psnr": 30.0 + e})
+    assert [k for k, _ in shown] == ["display", "update", "update"]
+    assert len({id(f) for _, f in shown}) == 1 and len(live.history) == 3
