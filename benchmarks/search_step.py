@@ -1,6 +1,6 @@
 """Time one full search step of the paper's supernet: reference ``MixedOp`` vs ``FastMixedOp``.
 
-    python benchmarks/search_step.py [--json] [--repeats N] [--device cpu|cuda]
+    python benchmarks/search_step.py [--json] [--repeats N] [--device cpu|cuda] [--threads N]
 
 Both supernets are the paper's (48 channels, 6 cells, x2) with **identical weights** (the fast one loads
 the reference's state dict). One search step is what ``tinysr.search`` does per iteration after the
@@ -11,7 +11,8 @@ warm-up epochs, with ``SearchConfig()`` defaults (first order, objective ``train
 
 Batches are fixed and seeded: 16 HR patches 64x64 in [0, 255] and their 2x2-mean LR (32x32). After one
 warm-up step per net, ``--repeats`` steps of each are timed, alternating reference / fast so that load
-from other processes hits both alike; the medians are reported. ``max_abs_diff`` is the largest
+from other processes hits both alike; the medians are reported (the table adds the fastest step and the process CPU time, steadier when
+other processes share the cores). ``max_abs_diff`` is the largest
 ``|reference(lr) - fast(lr)|`` over the train batch before any step (outputs are on the [0, 255] scale).
 
 Prints a table, then as its LAST line one JSON object
@@ -21,12 +22,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-import torch
+# OpenMP threads that spin while waiting are badly hurt when other processes share the cores: a step
+# of many small ops (the naive one most) can then run 10-100x slower, so timings would measure the
+# neighbours. Sleeping waiters cost little here. Must be set before torch loads its OpenMP runtime;
+# an OMP_WAIT_POLICY already in the environment wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -81,24 +89,36 @@ def run(repeats: int = 3, device: str = "cpu", channels: int = 48, cells: int = 
     fast.load_state_dict(naive.state_dict())
     train_batch, arch_batch = make_batches(batch, lr_size, scale, dev)
 
-    with torch.no_grad():
-        max_abs_diff = float((naive(train_batch[0]) - fast(train_batch[0])).abs().max())
+    # the diff is measured in true float32: on CUDA, convolutions default to TF32 (~1e-3 relative
+    # rounding), which would hide the (tiny) difference between the formulations behind its own noise
+    tf32 = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        with torch.no_grad():
+            max_abs_diff = float((naive(train_batch[0]) - fast(train_batch[0])).abs().max())
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = tf32
 
     searchers = {"naive": Searcher(naive, cfg), "tinysr": Searcher(fast, cfg)}
     times: dict[str, list[float]] = {name: [] for name in searchers}
+    cpu: dict[str, list[float]] = {name: [] for name in searchers}
     for rep in range(repeats + 1):               # rep 0 is the warm-up
         for name, s in searchers.items():
             _sync(dev)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             s.step(train_batch, arch_batch)
             _sync(dev)
-            dt = time.perf_counter() - t0
-            log(f"  {'warm-up' if rep == 0 else f'rep {rep}':8s} {name:7s} {dt:8.3f} s")
+            dt, dc = time.perf_counter() - t0, time.process_time() - c0
+            log(f"  {'warm-up' if rep == 0 else f'rep {rep}':8s} {name:7s} {dt:8.3f} s wall {dc:8.3f} s CPU")
             if rep:
                 times[name].append(dt)
+                cpu[name].append(dc)
     naive_s, fast_s = statistics.median(times["naive"]), statistics.median(times["tinysr"])
-    return {"naive_s": round(naive_s, 4), "tinysr_s": round(fast_s, 4), "speedup": round(naive_s / fast_s, 3),
-            "max_abs_diff": max_abs_diff}
+    result = {"naive_s": round(naive_s, 4), "tinysr_s": round(fast_s, 4), "speedup": round(naive_s / fast_s, 3),
+              "max_abs_diff": max_abs_diff}
+    extra = {f"{name}_{stat}": round(f(v), 4) for name in searchers
+             for stat, f, v in (("min_s", min, times[name]), ("cpu_s", statistics.median, cpu[name]))}
+    return result, extra
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print only the JSON result line")
     p.add_argument("--repeats", type=int, default=3, help="timed steps per net after one warm-up (default 3)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's own choice)")
     p.add_argument("--channels", type=int, default=48, help=argparse.SUPPRESS)
     p.add_argument("--cells", type=int, default=6, help=argparse.SUPPRESS)
     p.add_argument("--batch", type=int, default=16, help=argparse.SUPPRESS)
@@ -114,19 +135,24 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--repeats must be >= 1")
     if args.device == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda: no CUDA device is available")
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
 
     def log(msg: str) -> None:
         if not args.json:
             print(msg, flush=True)
 
     log(f"search step: SuperNet(C={args.channels}, cells={args.cells}, x2), batch {args.batch}, LR 32x32 / HR 64x64, "
-        f"{args.device}, {torch.get_num_threads()} threads, {args.repeats} repeats (+1 warm-up)")
-    res = run(args.repeats, args.device, args.channels, args.cells, batch=args.batch, log=log)
+        f"{args.device}, {torch.get_num_threads()} threads (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}), "
+        f"{args.repeats} repeats (+1 warm-up)")
+    res, extra = run(args.repeats, args.device, args.channels, args.cells, batch=args.batch, log=log)
     log("")
-    log(f"{'formulation':34s} {'median step':>12s}")
-    log(f"{'naive (MixedOp, fast=False)':34s} {res['naive_s']:10.3f} s")
-    log(f"{'tinysr (FastMixedOp, fast=True)':34s} {res['tinysr_s']:10.3f} s")
-    log(f"speedup {res['speedup']:.2f}x   max |naive - fast| output diff {res['max_abs_diff']:.2e}")
+    log(f"{'formulation':34s} {'median wall':>12s} {'min wall':>10s} {'median CPU':>11s}")
+    for key, label in (("naive", "naive (MixedOp, fast=False)"), ("tinysr", "tinysr (FastMixedOp, fast=True)")):
+        log(f"{label:34s} {res[key + '_s']:10.3f} s {extra[key + '_min_s']:8.3f} s {extra[key + '_cpu_s']:9.3f} s")
+    log(f"speedup {res['speedup']:.2f}x (median wall; min wall "
+        f"{extra['naive_min_s'] / extra['tinysr_min_s']:.2f}x, CPU {extra['naive_cpu_s'] / extra['tinysr_cpu_s']:.2f}x)   "
+        f"max |naive - fast| output {res['max_abs_diff']:.2e}")
     print(json.dumps(res))
     return 0
 

@@ -209,7 +209,7 @@ def test_patch_sampler_determinism_and_resume(tmp_path):
     assert resumed.batches_drawn == 5
     with pytest.raises(ValueError, match=r"different hr_patch.*saved \[16\], now \[32\]"):
         PatchSampler(photos, 2, 32, 4).load_state_dict(one.state_dict())
-    assert tinysr.PatchDataset is PatchSampler
+    assert tinysr.PatchSampler is PatchSampler
 
 
 def test_patch_sampler_errors():

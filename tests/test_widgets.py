@@ -105,6 +105,8 @@ def test_unknown_field_names_the_valid_ones():
 
 def test_run_button_searches_and_updates_progress_and_figure():
     panel = widgets.SearchPanel(override(preset("smoke"), TINY))
+    done = []
+    panel.on_done(done.append)
     assert panel.progress.value == 0 and not panel.image.value
     panel._on_click(panel.button)                     # what a click does, without a browser
     assert "Error" not in panel.status.value, panel.status.value
@@ -112,7 +114,7 @@ def test_run_button_searches_and_updates_progress_and_figure():
     assert isinstance(res.genotype, Genotype) and res.genotype.channels == 4 and res.genotype.cells == 3
     assert panel.progress.value == panel.progress.max == 2
     assert panel.image.value[:8] == b"\x89PNG\r\n\x1a\n"              # the live figure was drawn
-    assert panel.results == [res] and not panel.button.disabled
+    assert panel.results == [res] == done and not panel.button.disabled
 
 
 def test_train_panel_runs_the_genotype_and_reports_errors_in_the_panel():

@@ -21,18 +21,19 @@ _EXPORTS = {
     "rgb2ycbcr": "metrics", "calculate_psnr": "metrics", "calculate_ssim": "metrics",
     "calculate_psnr_pt": "metrics", "calculate_ssim_pt": "metrics",
     "load_image": "data", "save_image": "data", "builtin_photos": "data", "load_benchmark": "data",
-    "PatchDataset": "data", "PairedDataset": "data", "split_photos": "data",
+    "PatchSampler": "data", "PairedDataset": "data", "split_photos": "data", "modcrop": "data",
+    "BenchmarkImage": "data", "find_data_root": "data", "receptive_field": "ops",
     # network
     "OPS": "ops", "PRIMITIVES": "ops", "op_cost": "ops",
     "Genotype": "genotype", "get_genotype": "genotype", "GENOTYPES": "genotype",
     "MixedOp": "space", "SearchCell": "space", "SuperNet": "space",
-    "DLSRNet": "model", "load_official": "model", "super_resolve": "inference",
-    "count_params": "complexity", "multi_adds": "complexity", "latency": "complexity",
+    "DLSRNet": "model", "load_official": "model", "find_official": "model", "OFFICIAL_FILES": "model", "super_resolve": "inference",
+    "count_params": "complexity", "multi_adds": "complexity", "latency": "complexity", "thop_macs": "complexity",
     "expected_cost": "complexity", "save_model": "model", "load_model": "model",
     # search, train, evaluate
-    "Architect": "search", "run_search": "search", "SearchResult": "search",
-    "run_train": "train", "evaluate": "evaluate", "evaluate_bicubic": "evaluate",
-    "run_pipeline": "pipeline", "format_table": "evaluate", "PUBLISHED_X2": "published",
+    "Architect": "architect", "hessian_vector_product": "architect", "run_search": "search", "SearchResult": "search",
+    "run_train": "train", "evaluate_bicubic": "evaluate",  # evaluate(): tinysr.evaluate.evaluate
+    "run_pipeline": "pipeline", "builtin_eval_set": "pipeline", "format_table": "evaluate", "PUBLISHED_X2": "published",
     "PUBLISHED_BICUBIC": "published", "published_points": "published",
     # figures
     "plot_alpha_history": "viz", "plot_beta_history": "viz", "plot_alpha_bars": "viz", "plot_curves": "viz",

@@ -7,7 +7,7 @@
 
 All feature maps are ``(N, C, H, W)`` float32 at the LR resolution. ``act`` is LeakyReLU with slope 0.05
 (the released code). Attribute names are chosen so that the authors' checkpoint keys map one-to-one
-(see ``tinysr.model.OFFICIAL_KEY_MAP``):
+(see ``tinysr.model.official_name``):
 
 ===================  ==========================  ========================
 official (per cell)  tinysr (``cells.<i-1>.``)    role

@@ -71,7 +71,7 @@ def thop_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
 
 def multi_adds(model: nn.Module, scale: int) -> int:
     """Multi-Adds (conv MACs, no bias) of ``model`` for a 1280x720 output at x``scale`` — the paper's
-    complexity number (DLSR x2: 67,306,291,200 = 67.31 G). See the module docstring for the convention."""
+    complexity number (DLSR x2: 67,306,238,496 = 67.31 G). See the module docstring for the convention."""
     if scale not in (2, 3, 4):
         raise ValueError(f"scale must be 2, 3 or 4; got {scale!r}")
     own = getattr(model, "scale", scale)

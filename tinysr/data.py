@@ -23,6 +23,7 @@ Benchmarks use the EDSR layout (``<root>/<Set>/HR/<stem>.png``,
 from __future__ import annotations
 
 import math
+import os
 import random
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,7 +38,7 @@ from .resize import imresize
 
 __all__ = [
     "load_image", "save_image", "modcrop", "to_rgb", "builtin_photos", "split_photos", "BUILTIN_PHOTOS",
-    "EVAL_PHOTOS", "load_folder", "PatchSampler", "PatchDataset", "PairedDataset", "BenchmarkImage",
+    "EVAL_PHOTOS", "load_folder", "PatchSampler", "PairedDataset", "BenchmarkImage",
     "load_benchmark", "IMAGE_EXTENSIONS", "check_scale",
 ]
 
@@ -139,6 +140,16 @@ def check_scale(scale: Any) -> int:
     if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 2:
         raise ValueError(f"scale must be an integer >= 2 (the paper uses 2, 3 or 4), got {scale!r}")
     return int(scale)
+
+
+def find_data_root() -> Path | None:
+    """Where ``data_scripts/download.py`` put the datasets: ``$TINYSR_DATA``, else ``./datasets`` if it
+    exists; ``None`` when neither is there. Benchmarks live in ``<root>/benchmarks``."""
+    env = os.environ.get("TINYSR_DATA")
+    for root in ([Path(env)] if env else []) + [Path("datasets")]:
+        if root.is_dir():
+            return root
+    return None
 
 
 # -- built-in photos ---------------------------------------------------------------------------
@@ -361,7 +372,6 @@ class PatchSampler:
                 "batch_size": self.batch_size, "augment": self.augment}
 
 
-PatchDataset = PatchSampler   # the name exported by ``tinysr``
 
 
 def _augment(t: torch.Tensor, hflip: int, vflip: int, transpose: int) -> torch.Tensor:

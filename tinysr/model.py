@@ -103,6 +103,32 @@ class DLSRNet(nn.Module):
 
 
 # -- official checkpoints --------------------------------------------------------------------------
+# The authors' released x2 checkpoints (``checkpoints/`` of DawnHH/DLSR-PyTorch) by tinysr genotype name.
+OFFICIAL_FILES: dict[str, str] = {
+    "dlsr": "RFDN_beta21_ps128_20210128_1000.pt",
+    "dlsr_para": "RFDN_beta1_para_loss.pt",
+    "dlsr_tiny": "RFDN_beta21_tiny18_ps128_20210306_lr4_700.pt",
+}
+
+
+def find_official(name: str = "dlsr") -> Path | None:
+    """The released checkpoint of genotype ``name`` if it is on this machine: ``<data root>/official/``
+    (see :func:`tinysr.data.find_data_root`) or ``$TINYSR_SHARED/data/official/``; else ``None``."""
+    import os
+
+    from .data import find_data_root
+
+    if name not in OFFICIAL_FILES:
+        raise ValueError(f"no released checkpoint for {name!r}; released: {', '.join(OFFICIAL_FILES)}")
+    roots = [find_data_root()]
+    if os.environ.get("TINYSR_SHARED"):
+        roots.append(Path(os.environ["TINYSR_SHARED"]) / "data")
+    for root in roots:
+        if root is not None and (root / "official" / OFFICIAL_FILES[name]).is_file():
+            return root / "official" / OFFICIAL_FILES[name]
+    return None
+
+
 _TO_OFFICIAL = [  # (tinysr regex, official template); see the table in the module docstring
     (r"fea_conv\.(\w+)", lambda m: f"fea_conv.{m[1]}"),
     (r"cells\.(\d+)\.distill\.(\d)\.(\w+)", lambda m: f"B{int(m[1]) + 1}.c{int(m[2]) + 1}_d.{m[3]}"),

@@ -214,6 +214,11 @@ class RunPanel(ConfigPanel):
         self.button.on_click(self._on_click)
         self.result: Any = None
         self.results: list[Any] = []      # every finished run of this panel, in order
+        self._done: list[Callable[[Any], None]] = []
+
+    def on_done(self, fn: Callable[[Any], None]) -> None:
+        """Call ``fn(result)`` after each successful run (e.g. hand a searched genotype to a TrainPanel)."""
+        self._done.append(fn)
 
     @property
     def widget(self) -> W.Widget:
@@ -245,6 +250,8 @@ class RunPanel(ConfigPanel):
         self.results.append(self.result)
         self.progress.value = self.progress.max
         self.status.value = "done: " + self._summary(self.result)
+        for fn in self._done:
+            fn(self.result)
         return self.result
 
 

@@ -30,16 +30,7 @@ outputs differ by ~1e-6 relative, float64 by ~1e-15). Every rewrite below is an 
    concatenation: ``sum_k (w_k P_k) z_k = [w_4 P_4 | ... | w_8 P_8] cat[z_4, ..., z_8]``: one 1x1
    convolution ``5C -> C`` replaces five convolutions, five scalings and four additions.
 
-4. **Dilated depthwise convolutions run as plain ones on the four pixel phases.** A kernel with
-   dilation 2 only combines pixels whose row and column have the same parity as the output pixel's.
-   Split the map into its four phases (even/odd rows x even/odd columns, each ``H/2 x W/2``; a map with
-   an odd side gets one row/column of zeros -- exactly the zero padding the convolution adds anyway);
-   on each phase the dilated ``k x k`` kernel is an ordinary ``k x k`` kernel with padding ``k // 2``.
-   Same products, same sums; it matters because CPU libraries (oneDNN) have fast kernels for plain
-   depthwise convolutions and slow ones for dilated ones, especially backwards. The 1x1 ``P_7, P_8``
-   act per pixel, so they are applied in the phase layout and only their C-channel sum is put back.
-
-5. **Memory layout** (CPU): the op computes in ``channels_last`` (NHWC), where oneDNN's depthwise and
+4. **Memory layout** (CPU): the op computes in ``channels_last`` (NHWC), where oneDNN's depthwise and
    1x1 convolutions -- forward and backward -- are several times faster than in NCHW. Layout changes
    no value. The output is ``channels_last`` too; the cell's ``act(op(x) + x)`` keeps that layout, so
    the following cell convolutions run in NHWC as well.
@@ -48,10 +39,10 @@ Batching the three separable branches into grouped convolutions (``sep_conv_3/5/
 zero-padded to 7x7 and run as one ``groups=3C`` conv, their first pointwise convs as one ``groups=3``
 1x1) is also exact; it saves kernel launches, which pays on a GPU, but on CPU oneDNN's grouped kernels
 were slower than three separate convs (and the padding adds multiply-adds), so it is used on CUDA only
-(``grouped=None`` picks by device; tests run both). Likewise the phase split of rewrite 4 is CPU-only.
+(``grouped=None`` picks by device; tests run both).
 
 Multiply-adds per output pixel (forward): reference ``92 C^2 + 200 C``, fast ``57 C^2 + 200 C``
-(221.6k -> 120.2k at C = 48). One caveat on the backward: the reference gets ``dL/dw_k`` for the plain
+(221.6k -> 140.9k at C = 48). One caveat on the backward: the reference gets ``dL/dw_k`` for the plain
 convs from their stored outputs (an elementwise product) and needs no kernel gradient when only the
 alphas are trained, whereas the fused conv always computes ``dL/dK`` (49 C^2 per pixel); the 35 C^2
 saved in each of the forward and the input-gradient passes still make it a net win.
@@ -79,33 +70,13 @@ def pad_kernel(w: torch.Tensor, size: int) -> torch.Tensor:
     return F.pad(w, (p, p, p, p)) if p else w
 
 
-def to_phases(x: torch.Tensor) -> torch.Tensor:
-    """``(N, C, H, W) -> (4N, C, ceil(H/2), ceil(W/2))``: the four pixel phases (row parity, column
-    parity) stacked along the batch; an odd side is first padded with one row/column of zeros.
-    One copy; the result is ``channels_last``."""
-    n, c, h, w = x.shape
-    if h % 2 or w % 2:
-        x = F.pad(x, (0, w % 2, 0, h % 2))
-        h, w = h + h % 2, w + w % 2
-    y = x.permute(0, 2, 3, 1).reshape(n, h // 2, 2, w // 2, 2, c).permute(2, 4, 0, 1, 3, 5)
-    return y.reshape(4 * n, h // 2, w // 2, c).permute(0, 3, 1, 2)     # (2*2*N, C, H/2, W/2)
-
-
-def from_phases(y: torch.Tensor, h: int, w: int) -> torch.Tensor:
-    """Inverse of :func:`to_phases`: ``(4N, C, ceil(H/2), ceil(W/2)) -> (N, C, H, W)``, ``channels_last``."""
-    n4, c, h2, w2 = y.shape
-    x = y.permute(0, 2, 3, 1).reshape(2, 2, n4 // 4, h2, w2, c).permute(2, 3, 0, 4, 1, 5)
-    x = x.reshape(n4 // 4, 2 * h2, 2 * w2, c).permute(0, 3, 1, 2)
-    return x[:, :, :h, :w]
-
-
 class FastMixedOp(nn.Module):
     """Drop-in replacement for :class:`~tinysr.space.mixed.MixedOp`: same parameters (``ops``, built from
     ``OPS`` exactly as there), same ``aux`` skip weight, same ``forward(x, weights)``, same function.
 
-    ``grouped`` batches the three separable branches into grouped convs (``None``: on CUDA only);
-    ``channels_last`` computes in NHWC and ``phases`` runs the dilated convs on pixel phases (``None``:
-    on CPU only). All settings give the same values; they only change speed. See the module docstring.
+    ``grouped`` batches the three separable branches into grouped convs (``None``: on CUDA only) and
+    ``channels_last`` computes in NHWC (``None``: on CPU only). Every setting computes the same values;
+    they only change the speed. See the module docstring for the rewrites.
     """
 
     def __init__(self, C: int) -> None:
@@ -114,18 +85,16 @@ class FastMixedOp(nn.Module):
         self.aux = 0.0
         self.grouped: bool | None = None
         self.channels_last: bool | None = None
-        self.phases: bool | None = None
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         cpu = x.device.type == "cpu"
         grouped = (not cpu) if self.grouped is None else self.grouped
         channels_last = cpu if self.channels_last is None else self.channels_last
-        phases = cpu if self.phases is None else self.phases
         w = weights
         x_in = x
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        n, C, h, wd = x.shape
+        C = x.shape[1]
         ops = [op.op for op in self.ops]          # the nn.Sequential of each candidate op
 
         # 1. conv_1x1 .. conv_7x7 -> one 7x7 conv with the weighted, zero-padded kernels summed.
@@ -156,15 +125,7 @@ class FastMixedOp(nn.Module):
         p_sep = [w[k] * ops[k][5].weight for k in _SEP]
         p_dil = [w[k] * ops[k][2].weight for k in _DIL]
         dil = [ops[k][1] for k in _DIL]
-        if phases:
-            # 4. dilated depthwise convs as plain ones on the pixel phases; their 1x1 there too.
-            rp = to_phases(r)
-            z_dil = [F.conv2d(rp, d.weight, padding=d.weight.shape[-1] // 2, groups=C) for d in dil]
-            out_dil = F.conv2d(torch.cat(z_dil, 1), torch.cat(p_dil, 1))
-            out = out + F.conv2d(torch.cat(z_sep, 1), torch.cat(p_sep, 1))
-            out = out + from_phases(out_dil, h, wd)
-        else:
-            z_dil = [F.conv2d(r, d.weight, padding=d.padding, dilation=d.dilation, groups=C) for d in dil]
-            out = out + F.conv2d(torch.cat(z_sep + z_dil, 1), torch.cat(p_sep + p_dil, 1))
+        z_dil = [F.conv2d(r, d.weight, padding=d.padding, dilation=d.dilation, groups=C) for d in dil]
+        out = out + F.conv2d(torch.cat(z_sep + z_dil, 1), torch.cat(p_sep + p_dil, 1))
 
         return out + self.aux * x_in if self.aux else out

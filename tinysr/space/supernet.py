@@ -125,11 +125,11 @@ class SuperNet(nn.Module):
         softmax over cells, since a genotype shares its ops) and the top-2 predecessors of every cell
         j >= 3, listed in ascending cell order. Ties go to the lower index (first op / earlier cell)."""
         with torch.no_grad():
-            probs = self.alpha_probs()
-            if self.per_cell_alpha:
-                probs = probs.mean(dim=0)
-            ops = tuple(PRIMITIVES[_argmax_first(row)] for row in probs)
-            inputs = tuple(tuple(sorted(i + 1 for i in _top2_first(p))) for p in self.beta_probs())
+            # softmax preserves order, so shared alphas and betas are ranked on the logits themselves
+            # (float32 probabilities can tie where logits do not)
+            scores = self.alpha_probs().mean(dim=0) if self.per_cell_alpha else self.alpha
+            ops = tuple(PRIMITIVES[_argmax_first(row)] for row in scores)
+            inputs = tuple(tuple(sorted(i + 1 for i in _top2_first(b))) for b in self.betas)
         return Genotype(ops=ops, inputs=inputs, channels=self.C, cells=self.n_cells, scale=self.scale)
 
 

@@ -1,0 +1,151 @@
+"""``FastMixedOp`` computes the reference ``MixedOp``'s function: same parameters, same outputs, same
+gradients (w.r.t. the input, every parameter and alpha), alone and inside a whole ``SuperNet``."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from tinysr.space import SuperNet
+from tinysr.space.fast import FastMixedOp, pad_kernel
+from tinysr.space.mixed import MixedOp
+
+# float64: only the order of additions differs -> ~1e-15 relative. float32 on [0, 255]-scale inputs:
+# outputs are O(100), so a few 1e-6 relative (a few 1e-4 absolute) is reassociation noise.
+RTOL = {torch.float64: 1e-10, torch.float32: 2e-5}
+SETTINGS = list(itertools.product((False, True), (False, True)))   # (grouped, channels_last)
+
+
+def rel_err(a: torch.Tensor, b: torch.Tensor) -> float:
+    """max |a - b| / max |a| (0 when both are 0)."""
+    scale = a.abs().max().item()
+    return (a - b).abs().max().item() / scale if scale else (a - b).abs().max().item()
+
+
+def make_pair(C: int, dtype: torch.dtype, seed: int = 0) -> tuple[MixedOp, FastMixedOp]:
+    torch.manual_seed(seed)
+    ref = MixedOp(C).to(dtype)
+    fast = FastMixedOp(C).to(dtype)
+    fast.load_state_dict(ref.state_dict())
+    return ref, fast
+
+
+def run(op, x: torch.Tensor, alpha: torch.Tensor, probe: torch.Tensor):
+    """Forward + backward of ``<op(x, softmax(alpha)), probe>``; returns output and all gradients."""
+    x = x.detach().clone().requires_grad_()
+    alpha = alpha.detach().clone().requires_grad_()
+    op.zero_grad(set_to_none=True)
+    y = op(x, torch.softmax(alpha, dim=0))
+    (y * probe).sum().backward()
+    grads = {name: p.grad.detach().clone() for name, p in op.named_parameters()}
+    return y.detach(), x.grad, alpha.grad, grads
+
+
+def assert_same(ref_op, fast_op, x, alpha, rtol):
+    torch.manual_seed(123)
+    probe = torch.randn(x.shape, dtype=x.dtype)
+    y_r, gx_r, ga_r, gp_r = run(ref_op, x, alpha, probe)
+    y_f, gx_f, ga_f, gp_f = run(fast_op, x, alpha, probe)
+    assert y_f.shape == y_r.shape and y_f.dtype == y_r.dtype
+    assert rel_err(y_r, y_f) < rtol, f"output: {rel_err(y_r, y_f):.2e}"
+    assert rel_err(gx_r, gx_f) < rtol, f"grad x: {rel_err(gx_r, gx_f):.2e}"
+    assert rel_err(ga_r, ga_f) < rtol, f"grad alpha: {rel_err(ga_r, ga_f):.2e}"
+    assert gp_r.keys() == gp_f.keys()
+    for name in gp_r:
+        assert rel_err(gp_r[name], gp_f[name]) < rtol, f"grad {name}: {rel_err(gp_r[name], gp_f[name]):.2e}"
+    return y_r, y_f
+
+
+# -- the module itself -------------------------------------------------------------------------------
+def test_same_parameters_and_state_dicts_both_ways():
+    ref, fast = MixedOp(8), FastMixedOp(8)
+    shapes_r = {k: v.shape for k, v in ref.state_dict().items()}
+    shapes_f = {k: v.shape for k, v in fast.state_dict().items()}
+    assert shapes_r == shapes_f
+    assert list(shapes_r) == list(shapes_f)                       # same names in the same order
+    fast.load_state_dict(ref.state_dict())                        # strict, both ways
+    ref.load_state_dict(fast.state_dict())
+    assert fast.aux == ref.aux == 0.0
+
+
+def test_pad_kernel_keeps_the_kernel_centred():
+    w = torch.arange(9.0).reshape(1, 1, 3, 3)
+    p = pad_kernel(w, 7)
+    assert p.shape == (1, 1, 7, 7)
+    assert torch.equal(p[..., 2:5, 2:5], w) and p.sum() == w.sum()
+    assert pad_kernel(w, 3) is w
+
+
+@pytest.mark.parametrize("grouped,channels_last", SETTINGS)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_output_and_all_gradients_match_reference(dtype, grouped, channels_last):
+    ref, fast = make_pair(8, dtype)
+    fast.grouped, fast.channels_last = grouped, channels_last
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(2, 8, 11, 13, generator=g, dtype=dtype) * 255      # odd sides, [0, 255] scale
+    alpha = torch.randn(9, generator=g, dtype=dtype)
+    y_r, y_f = assert_same(ref, fast, x, alpha, RTOL[dtype])
+    if dtype == torch.float32:
+        assert (y_r - y_f).abs().max() < 1e-3
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_aux_skip_is_kept(dtype):
+    ref, fast = make_pair(8, dtype, seed=3)
+    ref.aux = fast.aux = 0.7
+    g = torch.Generator().manual_seed(2)
+    x = torch.rand(1, 8, 9, 9, generator=g, dtype=dtype) * 255
+    alpha = torch.randn(9, generator=g, dtype=dtype)
+    assert_same(ref, fast, x, alpha, RTOL[dtype])
+
+
+def test_peaked_weights_and_paper_width():
+    """C = 48 (the paper), a nearly one-hot softmax (late in a search) and a channels_last input."""
+    ref, fast = make_pair(48, torch.float32, seed=4)
+    x = (torch.rand(2, 48, 10, 12) * 255).contiguous(memory_format=torch.channels_last)
+    alpha = torch.tensor([0.0, 1.0, -2.0, 9.0, 0.5, -1.0, 2.0, 0.0, -3.0])
+    assert_same(ref, fast, x, alpha, RTOL[torch.float32])
+
+
+def test_plain_tensor_weights_and_no_grad():
+    ref, fast = make_pair(8, torch.float64, seed=5)
+    x = torch.rand(1, 8, 7, 7, dtype=torch.float64) * 255
+    w = torch.softmax(torch.randn(9, dtype=torch.float64), 0)
+    with torch.no_grad():
+        assert rel_err(ref(x, w), fast(x, w)) < 1e-12
+    one_hot = torch.zeros(9, dtype=torch.float64)
+    one_hot[6] = 1.0                                               # only sep_conv_7x7
+    assert rel_err(ref.ops[6](x), fast(x, one_hot)) < 1e-12
+
+
+# -- inside the supernet -----------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_supernet_fast_equals_reference(dtype):
+    torch.manual_seed(0)
+    ref = SuperNet(C=8, cells=3, scale=2, fast=False).to(dtype)
+    fast = SuperNet(C=8, cells=3, scale=2, fast=True).to(dtype)
+    assert all(isinstance(op, FastMixedOp) for cell in fast.cells for op in cell.ops)
+    fast.load_state_dict(ref.state_dict())
+    with torch.no_grad():                                          # make the alphas non-uniform
+        ref.alpha.copy_(torch.randn(ref.alpha.shape))
+        fast.alpha.copy_(ref.alpha)
+    g = torch.Generator().manual_seed(7)
+    lr = torch.rand(2, 3, 16, 17, generator=g, dtype=dtype) * 255
+    hr = torch.rand(2, 3, 32, 34, generator=g, dtype=dtype) * 255
+    rtol = RTOL[dtype] * (1 if dtype == torch.float64 else 10)     # float32: deeper graph, more rounding
+
+    outs = []
+    for net in (ref, fast):
+        net.zero_grad(set_to_none=True)
+        sr = net(lr)
+        torch.nn.functional.l1_loss(sr, hr).backward()
+        outs.append((sr.detach(), [a.grad.clone() for a in net.alphas()],
+                     {n: p.grad.clone() for n, p in net.named_parameters()}))
+    (sr_r, ga_r, gp_r), (sr_f, ga_f, gp_f) = outs
+    assert rel_err(sr_r, sr_f) < rtol
+    for a, b in zip(ga_r, ga_f):                                   # alpha and every beta
+        assert rel_err(a, b) < rtol * 10, rel_err(a, b)
+    if dtype == torch.float64:                                     # every weight gradient too
+        for name in gp_r:
+            assert rel_err(gp_r[name], gp_f[name]) < rtol, name

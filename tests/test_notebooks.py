@@ -1,0 +1,110 @@
+"""Static checks of the notebooks (they are *run* by nbval: ``make test``).
+
+- every notebook under ``notebooks/`` (assignments included) is committed with outputs cleared and no
+  execution counts, so diffs stay readable and no stale or stochastic numbers are stored;
+- the 8 numbered chapters ``00_`` .. ``07_`` exist, open with learning objectives and end with a Summary and
+  Exercises;
+- no notebook redefines a function or class that the library already has (notebooks import ``tinysr``);
+- each chapter's first code cell reads the preset (``cfg = tinysr.preset()``) once, at the top.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+ALL = sorted(NOTEBOOKS.rglob("*.ipynb"))
+ALL = [p for p in ALL if ".ipynb_checkpoints" not in p.parts]
+NUMBERED = sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+CHAPTERS = [f"{i:02d}_" for i in range(8)]
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def _read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+# Entry-point plumbing whose generic names (``run``, ``main``, ``build``) a notebook may well reuse.
+NOT_LIBRARY = {"cli.py", "__main__.py", "assignments.py", "commands"}
+
+
+def _library_names() -> set[str]:
+    """Public top-level functions and classes of the ``tinysr`` package (CLI plumbing excepted)."""
+    names: set[str] = set()
+    for py in (ROOT / "tinysr").rglob("*.py"):
+        if NOT_LIBRARY & set(py.relative_to(ROOT / "tinysr").parts):
+            continue
+        tree = ast.parse(py.read_text(), filename=str(py))
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                    and not node.name.startswith("_"):
+                names.add(node.name)
+    return names
+
+
+def test_there_are_notebooks():
+    assert ALL, f"no notebooks found under {NOTEBOOKS}"
+
+
+@pytest.mark.parametrize("path", ALL, ids=_rel)
+def test_outputs_cleared(path: Path):
+    nb = _read(path)
+    dirty = [f"cell {i} ({'outputs' if c.get('outputs') else 'execution_count'})"
+             for i, c in enumerate(nb.cells)
+             if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)]
+    assert not dirty, (f"{_rel(path)} is saved with outputs: {', '.join(dirty)}. Clear them before committing "
+                       "(Jupyter: Edit > Clear Outputs of All Cells, or `jupyter nbconvert --clear-output --inplace`)")
+
+
+def test_numbered_chapters_exist():
+    found = {prefix: [p.name for p in NUMBERED if p.name.startswith(prefix)] for prefix in CHAPTERS}
+    missing = [prefix for prefix, names in found.items() if not names]
+    doubled = {prefix: names for prefix, names in found.items() if len(names) > 1}
+    assert not missing, f"missing numbered notebooks: {', '.join(p + '*.ipynb' for p in missing)} in {_rel(NOTEBOOKS)}"
+    assert not doubled, f"more than one notebook per chapter number: {doubled}"
+
+
+def _markdown(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
+    return [(i, c.source) for i, c in enumerate(nb.cells) if c.cell_type == "markdown"]
+
+
+@pytest.mark.parametrize("path", NUMBERED, ids=_rel)
+def test_chapter_structure(path: Path):
+    nb = _read(path)
+    md = _markdown(nb)
+    near_top = [src for i, src in md if i < 3]
+    assert any("objectives" in src.lower() for src in near_top), \
+        f"{_rel(path)}: no 'Learning objectives' markdown in the first 3 cells"
+    for section in ("Summary", "Exercises"):
+        heading = re.compile(rf"^#+\s*{section}\b", re.IGNORECASE | re.MULTILINE)
+        assert any(heading.search(src) for _, src in md), f"{_rel(path)}: no '## {section}' heading"
+
+
+@pytest.mark.parametrize("path", NUMBERED, ids=_rel)
+def test_first_code_cell_reads_preset(path: Path):
+    nb = _read(path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code, f"{_rel(path)} has no code cell"
+    assert "preset(" in code[0].source, \
+        f"{_rel(path)}: the first code cell must read the preset once (cfg = tinysr.preset())"
+
+
+DEFINITION = re.compile(r"^\s*(?:async\s+def|def|class)\s+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", ALL, ids=_rel)
+def test_no_library_code_redefined(path: Path):
+    library = _library_names()
+    nb = _read(path)
+    clashes = [f"cell {i}: {name}" for i, c in enumerate(nb.cells) if c.cell_type == "code"
+               for name in DEFINITION.findall(c.source) if name in library]
+    assert not clashes, (f"{_rel(path)} redefines library code ({', '.join(clashes)}); import it from tinysr "
+                         "instead, or give a notebook-only helper another name")
