@@ -1,6 +1,6 @@
 """Time one full search step of the paper's supernet: reference ``MixedOp`` vs ``FastMixedOp``.
 
-    python benchmarks/search_step.py [--json] [--repeats N] [--device cpu|cuda] [--threads N]
+    python benchmarks/search_step.py [--json] [--repeats N] [--device cpu|cuda] [--threads N] [--batch B]
 
 Both supernets are the paper's (48 channels, 6 cells, x2) with **identical weights** (the fast one loads
 the reference's state dict). One search step is what ``tinysr.search`` does per iteration after the
@@ -9,11 +9,12 @@ warm-up epochs, with ``SearchConfig()`` defaults (first order, objective ``train
 1. architecture step: ``Architect(net, cfg, l1_loss, expected_cost).step(train_batch, arch_batch)``;
 2. weight step: Adam over ``net.weights()``, L1 on the train batch, backward, clip, step.
 
-Batches are fixed and seeded: 16 HR patches 64x64 in [0, 255] and their 2x2-mean LR (32x32). After one
-warm-up step per net, ``--repeats`` steps of each are timed, alternating reference / fast so that load
-from other processes hits both alike; the medians are reported (the table adds the fastest step and the process CPU time, steadier when
-other processes share the cores). ``max_abs_diff`` is the largest
-``|reference(lr) - fast(lr)|`` over the train batch before any step (outputs are on the [0, 255] scale).
+Batches are fixed and seeded: ``--batch`` (16; the paper searched with 64) HR patches 64x64 in [0, 255]
+and their 2x2-mean LR (32x32). After one warm-up step per net, ``--repeats`` steps of each are timed,
+alternating reference / fast so that load from other processes hits both alike; the medians are
+reported. The table adds the fastest step and the process CPU time (all threads), which are steadier
+when other processes share the cores. ``max_abs_diff`` is the largest ``|reference(lr) - fast(lr)|``
+over the train batch before any step (outputs are on the [0, 255] scale; computed without TF32).
 
 Prints a table, then as its LAST line one JSON object
 ``{"naive_s": ..., "tinysr_s": ..., "speedup": ..., "max_abs_diff": ...}`` (only that line with ``--json``).
@@ -35,7 +36,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -80,7 +81,10 @@ def _sync(device: torch.device) -> None:
 
 
 def run(repeats: int = 3, device: str = "cpu", channels: int = 48, cells: int = 6, scale: int = 2,
-        batch: int = 16, lr_size: int = 32, log=print) -> dict:
+        batch: int = 16, lr_size: int = 32, log=print) -> tuple[dict, dict]:
+    """Build both supernets, check they agree, time ``repeats`` search steps of each.
+    Returns the JSON result (``naive_s``, ``tinysr_s``, ``speedup``, ``max_abs_diff``) and extra
+    statistics (``{naive,tinysr}_{min_s,cpu_s}``)."""
     dev = torch.device(device)
     cfg = SearchConfig()
     torch.manual_seed(0)
@@ -129,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's own choice)")
     p.add_argument("--channels", type=int, default=48, help=argparse.SUPPRESS)
     p.add_argument("--cells", type=int, default=6, help=argparse.SUPPRESS)
-    p.add_argument("--batch", type=int, default=16, help=argparse.SUPPRESS)
+    p.add_argument("--batch", type=int, default=16, help="batch size (default 16; the paper's search used 64)")
     args = p.parse_args(argv)
     if args.repeats < 1:
         p.error("--repeats must be >= 1")
@@ -142,16 +146,16 @@ def main(argv: list[str] | None = None) -> int:
         if not args.json:
             print(msg, flush=True)
 
-    log(f"search step: SuperNet(C={args.channels}, cells={args.cells}, x2), batch {args.batch}, LR 32x32 / HR 64x64, "
-        f"{args.device}, {torch.get_num_threads()} threads (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}), "
-        f"{args.repeats} repeats (+1 warm-up)")
+    log(f"search step: SuperNet(C={args.channels}, cells={args.cells}, x2), batch {args.batch}, "
+        f"LR 32x32 / HR 64x64, {args.device}, {torch.get_num_threads()} threads "
+        f"(OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}), {args.repeats} repeats (+1 warm-up)")
     res, extra = run(args.repeats, args.device, args.channels, args.cells, batch=args.batch, log=log)
     log("")
     log(f"{'formulation':34s} {'median wall':>12s} {'min wall':>10s} {'median CPU':>11s}")
     for key, label in (("naive", "naive (MixedOp, fast=False)"), ("tinysr", "tinysr (FastMixedOp, fast=True)")):
         log(f"{label:34s} {res[key + '_s']:10.3f} s {extra[key + '_min_s']:8.3f} s {extra[key + '_cpu_s']:9.3f} s")
-    log(f"speedup {res['speedup']:.2f}x (median wall; min wall "
-        f"{extra['naive_min_s'] / extra['tinysr_min_s']:.2f}x, CPU {extra['naive_cpu_s'] / extra['tinysr_cpu_s']:.2f}x)   "
+    ratio = {k: extra[f"naive_{k}"] / extra[f"tinysr_{k}"] for k in ("min_s", "cpu_s")}
+    log(f"speedup {res['speedup']:.2f}x (median wall; min wall {ratio['min_s']:.2f}x, CPU {ratio['cpu_s']:.2f}x)   "
         f"max |naive - fast| output {res['max_abs_diff']:.2e}")
     print(json.dumps(res))
     return 0

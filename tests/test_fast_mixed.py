@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from tinysr.space import SuperNet
-from tinysr.space.fast import FastMixedOp, pad_kernel
+from tinysr.space.fast import FastMixedOp, from_phases, pad_kernel, to_phases
 from tinysr.space.mixed import MixedOp
 
 # float64: only the order of additions differs -> ~1e-15 relative. float32 on [0, 255]-scale inputs:
 # outputs are O(100), so a few 1e-6 relative (a few 1e-4 absolute) is reassociation noise.
 RTOL = {torch.float64: 1e-10, torch.float32: 2e-5}
-SETTINGS = list(itertools.product((False, True), (False, True)))   # (grouped, channels_last)
+SETTINGS = list(itertools.product((False, True), repeat=3))   # (grouped, phases, channels_last)
 
 
 def rel_err(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -77,11 +77,24 @@ def test_pad_kernel_keeps_the_kernel_centred():
     assert pad_kernel(w, 3) is w
 
 
-@pytest.mark.parametrize("grouped,channels_last", SETTINGS)
+@pytest.mark.parametrize("h,w", [(8, 6), (7, 9)])
+def test_pixel_phases_round_trip_and_dilated_conv(h, w):
+    x = torch.randn(2, 3, h, w, dtype=torch.float64)
+    p = to_phases(x)
+    assert p.shape == (8, 3, (h + 1) // 2, (w + 1) // 2)
+    assert torch.equal(p[0:2, :, : h // 2 + h % 2, : w // 2 + w % 2], x[:, :, ::2, ::2])   # phase (even, even)
+    assert torch.equal(from_phases(p, h, w), x)
+    k = torch.randn(3, 1, 5, 5, dtype=torch.float64)
+    dilated = torch.nn.functional.conv2d(x, k, padding=4, dilation=2, groups=3)
+    plain = from_phases(torch.nn.functional.conv2d(p, k, padding=2, groups=3), h, w)
+    assert rel_err(dilated, plain) < 1e-14
+
+
+@pytest.mark.parametrize("grouped,phases,channels_last", SETTINGS)
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_output_and_all_gradients_match_reference(dtype, grouped, channels_last):
+def test_output_and_all_gradients_match_reference(dtype, grouped, phases, channels_last):
     ref, fast = make_pair(8, dtype)
-    fast.grouped, fast.channels_last = grouped, channels_last
+    fast.grouped, fast.phases, fast.channels_last = grouped, phases, channels_last
     g = torch.Generator().manual_seed(1)
     x = torch.rand(2, 8, 11, 13, generator=g, dtype=dtype) * 255      # odd sides, [0, 255] scale
     alpha = torch.randn(9, generator=g, dtype=dtype)
@@ -133,7 +146,7 @@ def test_supernet_fast_equals_reference(dtype):
     g = torch.Generator().manual_seed(7)
     lr = torch.rand(2, 3, 16, 17, generator=g, dtype=dtype) * 255
     hr = torch.rand(2, 3, 32, 34, generator=g, dtype=dtype) * 255
-    rtol = RTOL[dtype] * (1 if dtype == torch.float64 else 10)     # float32: deeper graph, more rounding
+    rtol = RTOL[dtype]                                             # measured: 7e-8 (float32), 1e-16
 
     outs = []
     for net in (ref, fast):
@@ -145,7 +158,7 @@ def test_supernet_fast_equals_reference(dtype):
     (sr_r, ga_r, gp_r), (sr_f, ga_f, gp_f) = outs
     assert rel_err(sr_r, sr_f) < rtol
     for a, b in zip(ga_r, ga_f):                                   # alpha and every beta
-        assert rel_err(a, b) < rtol * 10, rel_err(a, b)
+        assert rel_err(a, b) < rtol * 5, rel_err(a, b)               # measured: 3e-7 (float32)
     if dtype == torch.float64:                                     # every weight gradient too
         for name in gp_r:
             assert rel_err(gp_r[name], gp_f[name]) < rtol, name

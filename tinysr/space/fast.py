@@ -30,22 +30,35 @@ outputs differ by ~1e-6 relative, float64 by ~1e-15). Every rewrite below is an 
    concatenation: ``sum_k (w_k P_k) z_k = [w_4 P_4 | ... | w_8 P_8] cat[z_4, ..., z_8]``: one 1x1
    convolution ``5C -> C`` replaces five convolutions, five scalings and four additions.
 
-4. **Memory layout** (CPU): the op computes in ``channels_last`` (NHWC), where oneDNN's depthwise and
-   1x1 convolutions -- forward and backward -- are several times faster than in NCHW. Layout changes
-   no value. The output is ``channels_last`` too; the cell's ``act(op(x) + x)`` keeps that layout, so
-   the following cell convolutions run in NHWC as well.
+4. **Dilated depthwise convolutions run as plain ones on the four pixel phases** (CPU). A kernel with
+   dilation 2 only combines pixels whose row and column have the parity of the output pixel's. Split
+   the map into its four phases (even/odd rows x even/odd columns, each ``H/2 x W/2``; an odd side first
+   gets one row/column of zeros, exactly the zeros the convolution pads with anyway) and stack them along
+   the batch: on each phase the dilated ``k x k`` kernel is an ordinary ``k x k`` kernel with padding
+   ``k // 2``. Same products, same sums -- only copies (one split, one merge per op) are added. It
+   matters because oneDNN's backward kernels for dilated depthwise convs are very slow (at batch 16,
+   C = 48 the kernel gradient took 40-65 ms against 1-4 ms for the plain one on two cores).
 
-Batching the three separable branches into grouped convolutions (``sep_conv_3/5/7``'s depthwise kernels
-zero-padded to 7x7 and run as one ``groups=3C`` conv, their first pointwise convs as one ``groups=3``
-1x1) is also exact; it saves kernel launches, which pays on a GPU, but on CPU oneDNN's grouped kernels
-were slower than three separate convs (and the padding adds multiply-adds), so it is used on CUDA only
-(``grouped=None`` picks by device; tests run both).
+5. **Memory layout** (CPU): the op computes in ``channels_last`` (NHWC), where oneDNN's depthwise and
+   1x1 convolutions -- forward and backward -- are several times faster than in NCHW (and the 7x7 one
+   faster too). Layout changes no value. The output is ``channels_last`` too; the cell's
+   ``act(op(x) + x)`` keeps that layout, so the cell's later convolutions run in NHWC as well.
+
+Batching the three separable branches into grouped convolutions (their depthwise kernels zero-padded
+to 7x7 and run as one ``groups=3C`` conv, their first pointwise convs as one ``groups=3`` 1x1) is exact
+too, and saves kernel launches -- but it measured *slower* on both CPU (oneDNN's grouped kernels, plus
+the padding's extra multiply-adds) and GPU (H200, cuDNN), so it is off by default (``grouped=True``
+turns it on; the tests check it).
 
 Multiply-adds per output pixel (forward): reference ``92 C^2 + 200 C``, fast ``57 C^2 + 200 C``
 (221.6k -> 140.9k at C = 48). One caveat on the backward: the reference gets ``dL/dw_k`` for the plain
 convs from their stored outputs (an elementwise product) and needs no kernel gradient when only the
 alphas are trained, whereas the fused conv always computes ``dL/dK`` (49 C^2 per pixel); the 35 C^2
 saved in each of the forward and the input-gradient passes still make it a net win.
+
+Measured with ``benchmarks/search_step.py`` (paper supernet, batch 16, one arch + one weight step):
+about 1.6-1.8x faster on 2 CPU cores; on an H200 GPU, where such small steps are bound by kernel
+launches, 1.07x at batch 16 and 1.3x at the paper's search batch of 64.
 """
 from __future__ import annotations
 
@@ -70,25 +83,48 @@ def pad_kernel(w: torch.Tensor, size: int) -> torch.Tensor:
     return F.pad(w, (p, p, p, p)) if p else w
 
 
+def to_phases(x: torch.Tensor) -> torch.Tensor:
+    """``(N, C, H, W) -> (4N, C, ceil(H/2), ceil(W/2))``: the four pixel phases (row parity, column parity)
+    stacked along the batch, phase-major; an odd side is first padded with one row/column of zeros.
+    One copy; the result is ``channels_last``."""
+    n, c, h, w = x.shape
+    if h % 2 or w % 2:
+        x = F.pad(x, (0, w % 2, 0, h % 2))
+        h, w = h + h % 2, w + w % 2
+    y = x.permute(0, 2, 3, 1).reshape(n, h // 2, 2, w // 2, 2, c).permute(2, 4, 0, 1, 3, 5)
+    return y.reshape(4 * n, h // 2, w // 2, c).permute(0, 3, 1, 2)
+
+
+def from_phases(y: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Inverse of :func:`to_phases`, cropped to ``h x w``: ``(4N, C, ceil(h/2), ceil(w/2)) -> (N, C, h, w)``."""
+    n4, c, h2, w2 = y.shape
+    x = y.permute(0, 2, 3, 1).reshape(2, 2, n4 // 4, h2, w2, c).permute(2, 3, 0, 4, 1, 5)
+    x = x.reshape(n4 // 4, 2 * h2, 2 * w2, c).permute(0, 3, 1, 2)
+    return x[:, :, :h, :w] if (2 * h2, 2 * w2) != (h, w) else x
+
+
 class FastMixedOp(nn.Module):
     """Drop-in replacement for :class:`~tinysr.space.mixed.MixedOp`: same parameters (``ops``, built from
     ``OPS`` exactly as there), same ``aux`` skip weight, same ``forward(x, weights)``, same function.
 
-    ``grouped`` batches the three separable branches into grouped convs (``None``: on CUDA only) and
-    ``channels_last`` computes in NHWC (``None``: on CPU only). Every setting computes the same values;
-    they only change the speed. See the module docstring for the rewrites.
+    Switches (attributes; every setting computes the same values, they only change the speed):
+    ``grouped`` batches the three separable branches into grouped convs (default ``False``: slower);
+    ``phases`` runs the dilated convs on pixel phases and ``channels_last`` computes in NHWC (default
+    ``None``: on CPU only, where they pay). See the module docstring for the rewrites.
     """
 
     def __init__(self, C: int) -> None:
         super().__init__()
         self.ops = nn.ModuleList(OPS[name](C) for name in PRIMITIVES)
         self.aux = 0.0
-        self.grouped: bool | None = None
+        assert all(self.ops[k].op[1].dilation == (2, 2) for k in _DIL)    # what rewrite 4 relies on
+        self.grouped: bool = False
+        self.phases: bool | None = None
         self.channels_last: bool | None = None
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         cpu = x.device.type == "cpu"
-        grouped = (not cpu) if self.grouped is None else self.grouped
+        phases = cpu if self.phases is None else self.phases
         channels_last = cpu if self.channels_last is None else self.channels_last
         w = weights
         x_in = x
@@ -106,9 +142,9 @@ class FastMixedOp(nn.Module):
         # 2. the ReLU that opens every separable / dilated op, once.
         r = F.relu(x)
 
-        # separable ops up to their last pointwise conv: z_k = dw2(ReLU(pw1(dw1(r))))
+        # separable ops up to their last pointwise conv: z_k = dw2(ReLU(pw1(dw1(r)))), k = 4, 5, 6
         sep = [ops[k] for k in _SEP]
-        if grouped:
+        if self.grouped:
             d1 = torch.cat([pad_kernel(s[1].weight, 7) for s in sep])          # (3C, 1, 7, 7)
             u = F.conv2d(torch.cat([r, r, r], 1), d1, padding=3, groups=3 * C)
             v = F.relu(F.conv2d(u, torch.cat([s[2].weight for s in sep]), groups=3))
@@ -121,11 +157,17 @@ class FastMixedOp(nn.Module):
                 v = F.relu(F.conv2d(F.conv2d(r, s[1].weight, padding=p, groups=C), s[2].weight))
                 z_sep.append(F.conv2d(v, s[4].weight, padding=p, groups=C))
 
-        # 3. weights folded into the last pointwise convs; one 1x1 conv over the concatenated maps.
-        p_sep = [w[k] * ops[k][5].weight for k in _SEP]
-        p_dil = [w[k] * ops[k][2].weight for k in _DIL]
+        # dilated ops up to their pointwise conv: z_k = dw_dilated(r), k = 7, 8
         dil = [ops[k][1] for k in _DIL]
-        z_dil = [F.conv2d(r, d.weight, padding=d.padding, dilation=d.dilation, groups=C) for d in dil]
-        out = out + F.conv2d(torch.cat(z_sep + z_dil, 1), torch.cat(p_sep + p_dil, 1))
+        if phases:   # 4. as plain depthwise convs on the 4 pixel phases
+            rp = to_phases(r)
+            z_dil = [from_phases(F.conv2d(rp, d.weight, padding=d.kernel_size[0] // 2, groups=C), *x.shape[-2:])
+                     for d in dil]
+        else:
+            z_dil = [F.conv2d(r, d.weight, padding=d.padding, dilation=d.dilation, groups=C) for d in dil]
+
+        # 3. the weights folded into the last pointwise convs: one 1x1 conv (5C -> C) over cat[z_4 .. z_8].
+        P = torch.cat([w[k] * ops[k][-1].weight for k in _SEP + _DIL], 1)       # (C, 5C, 1, 1)
+        out = out + F.conv2d(torch.cat(z_sep + z_dil, 1), P)
 
         return out + self.aux * x_in if self.aux else out
