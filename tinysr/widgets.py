@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
+from functools import cached_property
 from typing import Any, Callable, Sequence
 
 import ipywidgets as W
@@ -100,12 +101,6 @@ def _set_control(w: W.Widget, dotted: str, value: Any) -> None:
     w.value = value
 
 
-def figure_png(fig: Figure, dpi: int = 80) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
-
-
 def search_figure(history: Sequence[dict], fig: Figure | None = None) -> Figure:
     """Left: softmax(alpha) of the last record (:func:`~tinysr.viz.plot_alpha_bars`); right: the losses."""
     from .viz import plot_alpha_bars, plot_curves
@@ -147,7 +142,9 @@ class LiveFigure:
         self.history.append(record)
         self.fig = self.draw(self.history, self.fig)
         if self.image is not None:
-            self.image.value = figure_png(self.fig)
+            buf = io.BytesIO()
+            self.fig.savefig(buf, format="png", dpi=80)
+            self.image.value = buf.getvalue()
         elif self.handle is None:
             self.handle = display(self.fig, display_id=True)
         else:
@@ -179,18 +176,19 @@ class ConfigPanel:
         for dotted, w in self.controls.items():
             _set_control(w, dotted, field_value(cfg, dotted))
 
-    def values(self) -> dict[str, Any]:
-        return {d: w.value for d, w in self.controls.items()}
-
     def config(self) -> C.Config:
         """The chosen settings as a :class:`Config` (types as declared: ints stay ints, ...)."""
-        return C.override(self.base, self.values())
+        return C.override(self.base, {d: w.value for d, w in self.controls.items()})
 
-    @property
-    def widget(self) -> W.Widget:
+    def _form(self) -> W.Widget:
         boxes = list(self.controls.values())
         half = (len(boxes) + 1) // 2
         return W.VBox([self.preset, W.HBox([W.VBox(boxes[:half]), W.VBox(boxes[half:])])])
+
+    @cached_property
+    def widget(self) -> W.Widget:
+        """The panel as one widget (built once); a panel at the end of a cell displays it."""
+        return self._form()
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -220,10 +218,8 @@ class RunPanel(ConfigPanel):
         """Call ``fn(result)`` after each successful run (e.g. hand a searched genotype to a TrainPanel)."""
         self._done.append(fn)
 
-    @property
-    def widget(self) -> W.Widget:
-        bar = W.HBox([self.button, self.progress, self.status])
-        return W.VBox([super().widget, bar, self.image])
+    def _form(self) -> W.Widget:
+        return W.VBox([super()._form(), W.HBox([self.button, self.progress, self.status]), self.image])
 
     def _on_click(self, _button: W.Button | None = None) -> None:
         try:
@@ -260,19 +256,16 @@ class SearchPanel(RunPanel):
 
     label = "Run search"
 
-    @staticmethod
-    def _total(cfg: C.Config) -> int:
+    def _total(self, cfg: C.Config) -> int:
         return cfg.search.epochs * cfg.search.steps_per_epoch
 
-    @staticmethod
-    def _call(cfg: C.Config, **kwargs: Any) -> Any:
+    def _call(self, cfg: C.Config, **kwargs: Any) -> Any:
         from .search import run_search
-
         return run_search(cfg, **kwargs)
 
-    @staticmethod
-    def _summary(result: Any) -> str:
-        return f"genotype ops {', '.join(result.genotype.ops)}, inputs {list(map(list, result.genotype.inputs))}"
+    def _summary(self, result: Any) -> str:
+        g = result.genotype
+        return f"genotype ops {', '.join(g.ops)}, inputs {[list(i) for i in g.inputs]}"
 
 
 class TrainPanel(RunPanel):
@@ -285,15 +278,12 @@ class TrainPanel(RunPanel):
         super().__init__(cfg, fields)
         self.genotype = genotype
 
-    @staticmethod
-    def _total(cfg: C.Config) -> int:
+    def _total(self, cfg: C.Config) -> int:
         return cfg.train.epochs * cfg.train.steps_per_epoch
 
     def _call(self, cfg: C.Config, **kwargs: Any) -> Any:
         from .train import run_train
-
         return run_train(self.genotype, cfg, **kwargs)
 
-    @staticmethod
-    def _summary(result: Any) -> str:
+    def _summary(self, result: Any) -> str:
         return f"best validation PSNR-Y {result.best_psnr:.2f} dB"
