@@ -32,7 +32,7 @@ _EXPORTS = {
     "expected_cost": "complexity", "save_model": "model", "load_model": "model",
     # search, train, evaluate
     "Architect": "architect", "hessian_vector_product": "architect", "run_search": "search", "SearchResult": "search",
-    "run_train": "train", "evaluate_bicubic": "evaluate",  # evaluate(): tinysr.evaluate.evaluate
+    "run_train": "train", "get_loss": "losses", "evaluate_bicubic": "evaluate",  # evaluate(): tinysr.evaluate.evaluate
     "run_pipeline": "pipeline", "builtin_eval_set": "pipeline", "format_table": "evaluate", "PUBLISHED_X2": "published",
     "PUBLISHED_BICUBIC": "published", "published_points": "published",
     # figures

@@ -175,8 +175,8 @@ def _laptop() -> Config:
         search=SearchConfig(channels=16, cells=4, epochs=6, steps_per_epoch=25, warmup_epochs=2,
                             batch_size=8, hr_patch=64, w_lr=1e-3, alpha_lr=3e-3,
                             w_milestones=(), log_every=5),
-        train=TrainConfig(epochs=10, steps_per_epoch=55, batch_size=16, hr_patch=96, w_lr=1e-3,
-                          milestones=(7, 9), bicubic_skip=True, channels=24, val_images=3),
+        train=TrainConfig(epochs=20, steps_per_epoch=55, batch_size=16, hr_patch=96, w_lr=1e-3,
+                          milestones=(14, 18), bicubic_skip=True, channels=24, val_images=3),
         eval=EvalConfig(sets=("Set5", "Set14", "B100"), scales=(2,)),
     )
 

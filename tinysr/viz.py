@@ -79,10 +79,12 @@ def _edges(xs: np.ndarray) -> np.ndarray:
     return np.concatenate([[2 * xs[0] - mid[0]], mid, [2 * xs[-1] - mid[-1]]])
 
 
-def _heatmap(ax: Axes, xs: np.ndarray, probs: np.ndarray, labels: Sequence[str], vmax: float):
-    """probs (T, K) as a K-row heatmap over xs, with the per-record argmax as a white line."""
+def _heatmap(ax: Axes, xs: np.ndarray, probs: np.ndarray, labels: Sequence[str], vmin: float, vmax: float):
+    """probs (T, K) as a K-row heatmap over xs, with the per-record argmax as a white line. The colour
+    scale spans [vmin, vmax] of the data: early in a search every probability is near 1/K, and a fixed
+    [0, 1] scale would show one flat colour."""
     mesh = ax.pcolormesh(_edges(xs), np.arange(probs.shape[1] + 1) - 0.5, probs.T, cmap=CMAP,
-                         vmin=0.0, vmax=vmax, shading="flat")
+                         vmin=vmin, vmax=max(vmax, vmin + 1e-6), shading="flat")
     ax.plot(xs, probs.argmax(1), color="white", lw=1.2, drawstyle="steps-mid",
             marker="." if len(xs) <= 40 else None, ms=4)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
@@ -134,9 +136,9 @@ def plot_alpha_history(history: Sequence[Mapping[str, Any]], ax: Sequence[Axes] 
             raise ValueError(f"plot_alpha_history needs {npos} axes (one per cell position), got {len(axes)}")
         fig = axes[0].figure
     labels = _op_labels(nops)
-    vmax = float(probs.max())
+    vmin, vmax = float(probs.min()), float(probs.max())
     for i, a in enumerate(axes):
-        mesh = _heatmap(a, xs, probs[:, i], labels, vmax)
+        mesh = _heatmap(a, xs, probs[:, i], labels, vmin, vmax)
         k = int(probs[-1, i].argmax())
         a.set_title(f"position {i + 1}: now {labels[k]} (p = {probs[-1, i, k]:.2f})", fontsize=9, loc="left")
     axes[-1].set_xlabel(xlabel)
@@ -203,11 +205,11 @@ def plot_beta_history(history: Sequence[Mapping[str, Any]], *, save: str | Path 
     fig, axes = plt.subplots(nb, 1, figsize=(8, 1.2 + 0.42 * sum(sizes) + 0.3 * nb), sharex=True,
                              squeeze=False, height_ratios=sizes, layout="constrained")
     axes = list(axes[:, 0])
-    vmax = max(float(p.max()) for p in probs)
+    vmin, vmax = min(float(p.min()) for p in probs), max(float(p.max()) for p in probs)
     geno = recs[-1].get("genotype") or {}
     for k, (a, p) in enumerate(zip(axes, probs)):
         j = k + 3
-        mesh = _heatmap(a, xs, p, [f"B{i}" for i in range(1, p.shape[1] + 1)], vmax)
+        mesh = _heatmap(a, xs, p, [f"B{i}" for i in range(1, p.shape[1] + 1)], vmin, vmax)
         chosen = (geno.get("inputs") or [None] * nb)[k] if len(geno.get("inputs") or []) == nb else None
         if chosen is None:
             chosen = sorted(int(i) + 1 for i in np.argsort(-p[-1])[:2])
