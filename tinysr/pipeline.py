@@ -15,8 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .config import Config
 from .utils import atomic_write_text, get_device
 
@@ -80,7 +78,3 @@ def run_pipeline(cfg: Config, *, out: str | Path, benchmarks: str | Path | None 
     return {"results": [compact], "bicubic": [bicubic], "genotype": searched.genotype.to_dict(),
             "timings": {k: round(v, 1) for k, v in timings.items()}}
 
-
-def mean_gain(entry: dict[str, Any], bicubic: dict[str, Any]) -> dict[str, float]:
-    """PSNR gain over bicubic per set (dB)."""
-    return {k: float(np.round(v["psnr"] - bicubic["sets"][k]["psnr"], 4)) for k, v in entry["sets"].items()}
