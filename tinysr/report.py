@@ -22,6 +22,7 @@ def make_figures(out: Path, searched, trained, entry: dict, sets_source: Any, sc
     from . import viz
     from .data import load_benchmark
     from .inference import super_resolve
+    from .metrics import calculate_psnr
     from .resize import imresize
 
     fig_dir = out / "figures"
@@ -44,8 +45,6 @@ def make_figures(out: Path, searched, trained, entry: dict, sets_source: Any, sc
     item = max(items, key=lambda it: it.hr.shape[0] * it.hr.shape[1])
     sr = super_resolve(trained.model, item.lr, scale)
     bic = imresize(item.lr, scale)
-    from .metrics import calculate_psnr
-
     images = {"HR": item.hr, "bicubic": bic, "tinysr": sr}
     psnr = {"bicubic": calculate_psnr(bic, item.hr, scale), "tinysr": calculate_psnr(sr, item.hr, scale)}
     figs["crops"] = _save(viz.plot_sr_crops(images, psnr=psnr, title=f"{first}/{item.stem} x{scale}"),

@@ -63,13 +63,16 @@ def _samplers(cfg: Config, train_imgs: list, arch_imgs: list):
     from .data import PatchSampler
 
     s = cfg.search
-    make = lambda imgs, seed, bs: PatchSampler(imgs, cfg.data.scale, s.hr_patch, bs, seed=seed)  # noqa: E731
-    return make(train_imgs, cfg.seed, s.batch_size), make(arch_imgs, cfg.seed + 1, s.batch_size), \
-        make(arch_imgs, cfg.seed + 2, min(8, 2 * s.batch_size))
+
+    def make(imgs: list, seed: int, batch_size: int) -> PatchSampler:
+        return PatchSampler(imgs, cfg.data.scale, s.hr_patch, batch_size, seed=seed)
+
+    return (make(train_imgs, cfg.seed, s.batch_size), make(arch_imgs, cfg.seed + 1, s.batch_size),
+            make(arch_imgs, cfg.seed + 2, min(8, 2 * s.batch_size)))
 
 
 def _record(net: SuperNet, step: int, epoch: int, sums: dict[str, float], counts: dict[str, int],
-            probe, scale: int) -> dict[str, Any]:
+            probe, scale: int, cost_kind: str) -> dict[str, Any]:
     from .metrics import calculate_psnr_pt
 
     rec: dict[str, Any] = {"step": step, "epoch": epoch}
@@ -79,7 +82,7 @@ def _record(net: SuperNet, step: int, epoch: int, sums: dict[str, float], counts
         lr_img, hr_img = probe
         sr = net(lr_img).clamp(0, 255).round()
         rec["psnr_arch"] = float(calculate_psnr_pt(sr, hr_img, crop_border=scale).mean())
-        rec["cost"] = float(expected_cost(net))
+        rec["cost"] = float(expected_cost(net, cost_kind))
     net.train()
     rec["alpha"] = net.alpha_probs().detach().cpu().tolist()
     rec["betas"] = [p.detach().cpu().tolist() for p in net.beta_probs()]
@@ -173,7 +176,7 @@ def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Pa
             if end_of_epoch:
                 sched.step()
             if end_of_epoch or (s.log_every and done % s.log_every == 0):
-                rec = _record(net, done, epoch, sums, counts, probe, cfg.data.scale)
+                rec = _record(net, done, epoch, sums, counts, probe, cfg.data.scale, s.cost_kind)
                 rec["w_lr"] = w_lr
                 history.append(rec)
                 sums, counts = {}, {}
