@@ -23,6 +23,7 @@ JSON (``genotype.json``)::
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,18 @@ GENOTYPES: dict[str, Genotype] = {
                           ((2, 1), (3, 2), (4, 3), (1, 3)), channels=48, cells=6),
     "dlsr_tiny": Genotype(_DLSR_OPS, _DLSR_INPUTS, channels=18, cells=6),
 }
+
+
+def random_genotype(rng: "random.Random | int", channels: int = 48, cells: int = 6,
+                    scale: int | None = None) -> Genotype:
+    """A genotype drawn uniformly from the searched space: each of the 3 ops uniformly from the 9
+    candidates, and for each cell ``B_j`` (j = 3..cells) a uniformly random pair of distinct predecessors
+    from ``1..j-1``, in ascending concat order (as :meth:`SuperNet.derive` writes them). ``rng`` is a
+    ``random.Random`` or a seed; the same seed gives the same genotype."""
+    rng = rng if isinstance(rng, random.Random) else random.Random(rng)
+    ops = tuple(rng.choice(PRIMITIVES) for _ in range(N_OPS))
+    inputs = tuple(tuple(sorted(rng.sample(range(1, j), 2))) for j in range(3, cells + 1))
+    return Genotype(ops, inputs, channels=channels, cells=cells, scale=scale)
 
 
 def get_genotype(name_or_path: "str | Path | Genotype") -> Genotype:
