@@ -1,15 +1,20 @@
 """The ``tinysr`` command line: one subcommand per stage, each defined in ``tinysr/commands/<name>.py``.
 
 Each command module provides ``add_parser(subparsers)`` and ``run(args) -> int``. Results go to stdout
-(``--json``: one JSON object), progress to stderr.
+(``--json``: one JSON object), progress to stderr. Errors are one line on stderr with exit status 2
+(``TINYSR_DEBUG=1`` shows the traceback); an interrupted run says how to resume and exits 130.
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
 import sys
 
-COMMANDS = ("search", "train", "evaluate", "profile", "run")
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+COMMANDS = ("search", "train", "evaluate", "profile", "run", "presets")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,13 +25,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _os_message(exc: OSError) -> str:
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    if exc.errno == errno.ENOSPC:
+        return f"the disk is full{where}: free some space or choose another --out; the last checkpoint is kept"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write{where}: permission denied or read-only; choose a folder you can write with --out"
+    if exc.errno == errno.ENOTDIR or isinstance(exc, NotADirectoryError):
+        return f"{exc.strerror or exc}{where}: --out must name a folder, not a file"
+    return f"{exc.strerror or exc}{where}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    debug = os.environ.get("TINYSR_DEBUG") == "1"
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, NotADirectoryError) as exc:
+    except KeyboardInterrupt as exc:
+        if debug:
+            raise
+        print(f"tinysr {args.command}: {exc or 'interrupted'}", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, FloatingPointError) as exc:
+        if debug:
+            raise
         print(f"tinysr {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"tinysr {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except OSError as exc:
+        if debug:
+            raise
+        print(f"tinysr {args.command}: error: {_os_message(exc)}", file=sys.stderr)
+        return 2

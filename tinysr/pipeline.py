@@ -1,8 +1,10 @@
 """The whole method in one call: search -> derive -> retrain -> evaluate -> report.
 
-Each stage writes into its own sub-folder of ``out`` (``search/``, ``train/``, ``evaluate/``), so with
-``resume=True`` an interrupted run continues where it stopped: a finished stage is read back, an
-unfinished one resumes from its checkpoint. ``report.md`` and ``figures/`` sum the run up beside the
+Each stage writes into its own run folder inside ``out`` (``search/``, ``train/``, ``evaluate/``), so with
+``resume=True`` an interrupted run continues where it stopped: a finished stage is read back from its
+checkpoint, an unfinished one resumes. ``out`` itself is a run folder too (``run.json``): a folder that
+holds a run is never overwritten without ``overwrite=True``. Every input (the benchmark sets, the training
+folder) is checked before the search starts. ``report.md`` and ``figures/`` sum the run up beside the
 bicubic baseline and the published models.
 
 Without ``benchmarks`` the network is evaluated on the built-in eval photos (LR made with the
@@ -12,20 +14,29 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .complexity import count_params, multi_adds
 from .config import Config
-from .utils import atomic_write_text, get_device
+from .data import BenchmarkImage, builtin_photos, load_benchmark, load_folder
+from .evaluate import evaluate, evaluate_bicubic
+from .images import modcrop
+from .report import write_report
+from .resize import imresize
+from .runstate import RunFolder
+from .search import SearchResult, run_search
+from .train import TrainResult, run_train
+from .utils import get_device
+
+__all__ = ["run_pipeline", "builtin_eval_set", "RunResult", "BUILTIN_SET", "load_sets"]
 
 BUILTIN_SET = "builtin-eval"
 
 
 def builtin_eval_set(scale: int) -> dict[str, list]:
     """The built-in eval photos as a benchmark set ``{"builtin-eval": [BenchmarkImage, ...]}``."""
-    from .data import BenchmarkImage, builtin_photos, modcrop
-    from .resize import imresize
-
     items = []
     for stem, img in sorted(builtin_photos("eval").items()):
         hr = modcrop(img, scale)
@@ -33,48 +44,66 @@ def builtin_eval_set(scale: int) -> dict[str, list]:
     return {BUILTIN_SET: items}
 
 
+def load_sets(benchmarks: str | Path | None, sets: tuple[str, ...], scale: int) -> dict[str, list]:
+    """Load (and so check: layout, LR sizes) every evaluation set now, before any training."""
+    if benchmarks is None:
+        return builtin_eval_set(scale)
+    if not Path(benchmarks).is_dir():
+        raise FileNotFoundError(f"--benchmarks {benchmarks}: no such folder (it should hold Set5/, Set14/, B100/ "
+                                "in the EDSR layout; get them with `python data_scripts/download.py benchmarks`)")
+    return {name: load_benchmark(benchmarks, name, scale) for name in sets}
+
+
+@dataclass
+class RunResult:
+    """Everything the report needs about one ``tinysr run``."""
+
+    cfg: Config
+    searched: SearchResult
+    trained: TrainResult
+    entry: dict[str, Any]                 # the evaluate --json entry: scale, params, multi_adds, sets
+    bicubic: dict[str, Any]
+    sets: dict[str, list]                 # the loaded evaluation sets
+    real_benchmarks: bool
+    timings: dict[str, float] = field(default_factory=dict)
+
+
 def run_pipeline(cfg: Config, *, out: str | Path, benchmarks: str | Path | None = None, resume: bool = False,
-                 device: str | None = None, progress: bool = True) -> dict[str, Any]:
+                 overwrite: bool = False, device: str | None = None, progress: bool = True) -> dict[str, Any]:
     """Run every stage; return ``{"results": [entry]}`` (the ``evaluate --json`` shape) plus
     ``"bicubic"``, ``"genotype"`` and ``"timings"`` (seconds per stage, this invocation)."""
-    from .complexity import count_params, multi_adds
-    from .evaluate import evaluate, evaluate_bicubic
-    from .search import run_search
-    from .train import run_train
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    scale = cfg.data.scale
-    timings: dict[str, float] = {}
+    folder = RunFolder(out, "run", resume=resume, overwrite=overwrite)
+    sets = load_sets(benchmarks, tuple(cfg.eval.sets), cfg.data.scale)
+    if cfg.data.source != "builtin" and not Path(cfg.data.source).is_dir():
+        load_folder(cfg.data.source)                     # raises the loader's clear error
+    folder.start(get_device(device))
+    scale, timings = cfg.data.scale, {}
 
     t0 = time.perf_counter()
-    searched = run_search(cfg, out=out / "search", resume=resume, device=device, progress=progress)
+    searched = run_search(cfg, out=folder.sub("search"), resume=resume, device=device, progress=progress)
     timings["search"] = time.perf_counter() - t0
-
     t0 = time.perf_counter()
-    trained = run_train(searched.genotype, cfg, out=out / "train", resume=resume, device=device, progress=progress)
+    trained = run_train(searched.genotype, cfg, out=folder.sub("train"), resume=resume, device=device,
+                        progress=progress)
     timings["train"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     model = trained.model
-    sets_source: Any = benchmarks if benchmarks is not None else builtin_eval_set(scale)
-    sets = list(cfg.eval.sets) if benchmarks is not None else [BUILTIN_SET]
-    entry = evaluate(model, sets_source, sets, scale, device=get_device(device), tile=cfg.eval.tile, per_image=True)
+    names = list(sets)
+    entry = evaluate(model, sets, names, scale, device=get_device(device), tile=cfg.eval.tile, per_image=True)
     entry = {"scale": scale, "params": count_params(model), "multi_adds": multi_adds(model, scale), **entry}
-    bicubic = evaluate_bicubic(sets_source, sets, scale)
+    bicubic = evaluate_bicubic(sets, names, scale)
     timings["evaluate"] = time.perf_counter() - t0
-    (out / "evaluate").mkdir(exist_ok=True)
-    atomic_write_text(json.dumps({"results": [entry], "bicubic": [bicubic]}, indent=1) + "\n",
-                      out / "evaluate" / "results.json")
+    folder.sub("evaluate").mkdir(exist_ok=True)
+    folder.write_json("evaluate/results.json", {"results": [entry], "bicubic": [bicubic]})
 
     t0 = time.perf_counter()
-    from .report import write_report
-
-    write_report(out, cfg, searched, trained, entry, bicubic, sets_source, benchmarks is not None, timings)
+    result = RunResult(cfg, searched, trained, entry, bicubic, sets, benchmarks is not None, timings)
+    write_report(folder.path, result)
     timings["report"] = time.perf_counter() - t0
-    atomic_write_text(json.dumps(timings, indent=1) + "\n", out / "timings.json")
+    folder.write_json("timings.json", timings)
+    folder.finish(timings=timings)
     compact = {"scale": entry["scale"], "params": entry["params"], "multi_adds": entry["multi_adds"],
                "sets": {k: {m: v[m] for m in ("psnr", "ssim", "images")} for k, v in entry["sets"].items()}}
     return {"results": [compact], "bicubic": [bicubic], "genotype": searched.genotype.to_dict(),
             "timings": {k: round(v, 1) for k, v in timings.items()}}
-

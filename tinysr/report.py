@@ -6,9 +6,17 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import torch
 
-from .config import Config
+from . import viz
+from .inference import super_resolve
+from .metrics import calculate_psnr
 from .published import PUBLISHED_X2, published_points
+from .resize import imresize
+from .search import budget_of
+from .utils import atomic_write_text
+
+__all__ = ["write_report", "make_figures"]
 
 
 def _save(fig, path: Path) -> str:
@@ -17,13 +25,9 @@ def _save(fig, path: Path) -> str:
     return f"figures/{path.name}"
 
 
-def make_figures(out: Path, searched, trained, entry: dict, sets_source: Any, scale: int) -> dict[str, str]:
+def make_figures(out: Path, r: "RunResult") -> dict[str, str]:
     """Draw the run's figures into ``out/figures``; return name -> relative path."""
-    from . import viz
-    from .data import load_benchmark
-    from .inference import super_resolve
-    from .metrics import calculate_psnr
-    from .resize import imresize
+    searched, trained, entry, scale = r.searched, r.trained, r.entry, r.cfg.data.scale
 
     fig_dir = out / "figures"
     fig_dir.mkdir(exist_ok=True)
@@ -31,17 +35,17 @@ def make_figures(out: Path, searched, trained, entry: dict, sets_source: Any, sc
     if searched.history:
         figs["alphas"] = _save(viz.plot_alpha_history(searched.history), fig_dir / "alphas.png")
         figs["betas"] = _save(viz.plot_beta_history(searched.history), fig_dir / "betas.png")
-        figs["search_curves"] = _save(viz.plot_curves(searched.history, keys=("w_loss", "arch_loss", "psnr_arch")),
+        figs["search_curves"] = _save(viz.plot_curves(searched.history, keys=("loss", "arch_loss", "psnr")),
                                       fig_dir / "search_curves.png")
     if trained.history:
-        figs["train_curves"] = _save(viz.plot_curves(trained.history, keys=("loss", "val_psnr")),
+        figs["train_curves"] = _save(viz.plot_curves(trained.history, keys=("loss", "psnr")),
                                      fig_dir / "train_curves.png")
     first = next(iter(entry["sets"]))
     point = {"name": "tinysr (this run)", "params": entry["params"], "multi_adds": entry["multi_adds"],
              "psnr": entry["sets"][first]["psnr"]}
     published = published_points(first) if scale == 2 else []
     figs["pareto"] = _save(viz.plot_pareto([point], published, title=f"{first} x{scale}"), fig_dir / "pareto.png")
-    items = sets_source[first] if isinstance(sets_source, dict) else load_benchmark(sets_source, first, scale)
+    items = r.sets[first]
     item = max(items, key=lambda it: it.hr.shape[0] * it.hr.shape[1])
     sr = super_resolve(trained.model, item.lr, scale)
     bic = imresize(item.lr, scale)
@@ -52,13 +56,32 @@ def make_figures(out: Path, searched, trained, entry: dict, sets_source: Any, sc
     return figs
 
 
-def write_report(out: Path, cfg: Config, searched, trained, entry: dict, bicubic: dict, sets_source: Any,
-                 real_benchmarks: bool, timings: dict[str, float]) -> Path:
-    """Write ``out/report.md`` (and figures); return its path."""
-    import torch
+def _decision(history: list[dict[str, Any]]) -> list[str]:
+    """How decided the search ended: the top probability of softmax(alpha) per position."""
+    recs = [h for h in history if "alpha" in h]
+    if not recs:
+        return []
+    last = recs[-1]
+    probs = last["alpha"] if not isinstance(last["alpha"][0][0], list) else last["alpha"][0]
+    uniform = 1 / len(probs[0])
+    rows = ["| position | derived op | top probability (uniform = %.3f) |" % uniform, "|---|---|---|"]
+    for pos, (row, op) in enumerate(zip(probs, last["genotype"]["ops"]), start=1):
+        rows.append(f"| {pos} | {op} | {max(row):.3f} |")
+    tail = recs[len(recs) * 3 // 4:]
+    stable = all(h["genotype"]["ops"] == last["genotype"]["ops"] for h in tail)
+    verdict = ("The derived ops did not change over the last quarter of the search."
+               if stable else "The derived ops still changed in the last quarter of the search: it did not settle.")
+    weak = min(max(row) for row in probs) < 0.3
+    if weak:
+        verdict += " Some position's top probability is below 0.3: that choice is weakly decided."
+    return ["## How decided the search is", "", *rows, "", verdict, ""]
 
-    scale = cfg.data.scale
-    figs = make_figures(out, searched, trained, entry, sets_source, scale)
+
+def write_report(out: Path, r: "RunResult") -> Path:
+    """Write ``out/report.md`` (and figures) for one :class:`tinysr.pipeline.RunResult`; return its path."""
+    cfg, searched, entry, bicubic, timings = r.cfg, r.searched, r.entry, r.bicubic, r.timings
+    real_benchmarks, scale = r.real_benchmarks, cfg.data.scale
+    figs = make_figures(out, r)
     g = searched.genotype
     lines = [f"# tinysr run: preset `{cfg.name}`, x{scale}, seed {cfg.seed}", ""]
     lines += [f"Device: {'cuda' if torch.cuda.is_available() else 'cpu'} ({platform.processor() or platform.machine()}), "
@@ -74,7 +97,8 @@ def write_report(out: Path, cfg: Config, searched, trained, entry: dict, bicubic
               f"Published DLSR: `conv_1x1, sep_conv_7x7, sep_conv_5x5`, inputs `[1,2] [2,3] [2,4] [4,5]`. "
               f"Search: {cfg.search.channels} channels, {cfg.search.cells} cells, {cfg.search.epochs} epochs x "
               f"{cfg.search.steps_per_epoch} steps ({cfg.search.order} order, objective `{cfg.search.objective}`, "
-              f"lambda {cfg.search.lambda_cost}).", "", f"![genotype]({figs['genotype']})", ""]
+              f"budget {budget_of(cfg)}, lambda {cfg.search.lambda_cost}).", "", f"![genotype]({figs['genotype']})", ""]
+    lines += _decision(searched.history)
     width = cfg.train.channels or g.channels
     lines += ["## Results", "",
               f"Retrained at {width} channels for {cfg.train.epochs} x {cfg.train.steps_per_epoch} steps: "
@@ -99,6 +123,6 @@ def write_report(out: Path, cfg: Config, searched, trained, entry: dict, bicubic
     lines += [f"| total | {sum(timings.values()):.1f} |", "",
               "Stage folders: `search/`, `train/`, `evaluate/results.json` (per-image numbers).", ""]
     path = out / "report.md"
-    path.write_text("\n".join(lines))
+    atomic_write_text("\n".join(lines), path)
     return path
 

@@ -1,39 +1,94 @@
-"""What every long run (search, retraining) shares: Ctrl-C between steps, NaN guard, resume checks.
+"""One run-folder mechanism for every long run (search, retraining, ``tinysr run``, the study).
 
-A run folder holds ``config.json`` and an atomically written ``checkpoint.pt`` with the complete state;
-resuming compares the saved config with the requested one so a run never silently continues with other
-settings.
+A run folder holds::
+
+    run.json      tinysr version and git commit, torch, device, world size, command line, start/end time
+    data.json     which images went to weight steps, architecture steps and validation
+    config.json   the settings -- written together with the FIRST checkpoint, never before, so a fresh run
+                  killed before its first checkpoint cannot be resumed as an older one
+    history.json  the records of the run (``step``, ``epoch``, ``loss``, ``psnr``, ``w_lr``, ...)
+    checkpoint.pt the complete state (named state dicts), written atomically
+    <results>     e.g. genotype.json, model.pt
+
+A folder that already holds a run is never overwritten: :class:`RunFolder` refuses unless the run is
+resumed (``resume=True``, the CLI's ``--resume``) or explicitly replaced (``overwrite=True``,
+``--overwrite``, which deletes only tinysr's own files). Resuming checks the kind of the checkpoint, the
+config and the genotype, and names the keys that changed. Ctrl-C (SIGINT) and SIGTERM become a flag the
+loops check between steps (:func:`stop_signals`); a second Ctrl-C stops at once.
 """
 from __future__ import annotations
 
 import json
 import math
+import platform
+import shutil
 import signal
+import subprocess
+import sys
 import threading
+import time
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator, Mapping
+
+import torch
 
 from .config import Config
+from .utils import atomic_save, atomic_write_text, safe_load
+
+__all__ = ["Meter", "RunFolder", "RunExistsError", "ResumeMismatchError", "StopFlag", "stop_signals", "check_finite",
+           "config_diff", "RUN_FILES"]
+
+#: Files tinysr writes in a run folder (``--overwrite`` deletes these and nothing else).
+RUN_FILES = ("run.json", "data.json", "config.json", "history.json", "checkpoint.pt", "genotype.json",
+             "model.pt", "last.pt", "results.json", "report.md", "study.json", "study.md", "timings.json")
+RUN_DIRS = ("search", "train", "evaluate", "figures", "runs")
+
+
+class RunExistsError(FileExistsError):
+    """The output folder already holds a run and neither resume nor overwrite was asked for."""
+
+
+class ResumeMismatchError(ValueError):
+    """A resume was asked for with other settings, another genotype or another kind of run."""
+
+
+class StopFlag:
+    """Set by Ctrl-C, SIGTERM or a notebook's Stop button; loops check it between steps."""
+
+    def __init__(self) -> None:
+        self.hit = False
+        self.why = ""
+
+    def set(self, why: str = "stop requested") -> None:
+        self.hit, self.why = True, why
+
+    def __bool__(self) -> bool:
+        return self.hit
 
 
 @contextmanager
-def deferred_interrupt() -> Iterator[dict[str, bool]]:
-    """Turn Ctrl-C (SIGINT, also a Jupyter "interrupt kernel") into a flag that the loop checks between
-    steps, so the checkpoint written on interrupt is never taken in the middle of an update."""
-    flag = {"hit": False}
+def stop_signals(flag: StopFlag | None = None) -> Iterator[StopFlag]:
+    """Turn SIGINT/SIGTERM into ``flag`` for the duration of a run (main thread only; elsewhere, e.g. a
+    widget callback thread, only ``flag.set()`` stops the loop). A second SIGINT raises
+    ``KeyboardInterrupt`` at once."""
+    flag = flag or StopFlag()
     if threading.current_thread() is not threading.main_thread():
         yield flag
         return
 
-    def handler(signum, frame):  # noqa: ARG001
-        flag["hit"] = True
+    def on_signal(signum, frame):  # noqa: ARG001
+        if flag.hit and signum == signal.SIGINT:
+            raise KeyboardInterrupt("second Ctrl-C: stopped at once (the last checkpoint is kept)")
+        flag.set("Ctrl-C" if signum == signal.SIGINT else "SIGTERM")
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def check_finite(value: float, what: str, step: int, lr: float, knob: str) -> None:
@@ -44,12 +99,192 @@ def check_finite(value: float, what: str, step: int, lr: float, knob: str) -> No
             f"that is too high (now {lr:g}); lower it, e.g. --set {knob}={lr / 10:g}, or clip gradients harder.")
 
 
-def check_same_config(folder: Path, cfg: Config, sections: tuple[str, ...]) -> None:
-    """Raise ``ValueError`` if ``folder/config.json`` differs from ``cfg`` in any of ``sections``."""
-    saved = json.loads((folder / "config.json").read_text())
-    now = cfg.to_dict()
-    for section in sections:
-        if saved.get(section) != json.loads(json.dumps(now[section])):
-            raise ValueError(f"cannot resume in {folder}: it was made with different settings "
-                             f"({section}: {saved.get(section)} != {now[section]}). Use the same preset and "
-                             "--set values, or a new --out folder.")
+class Meter:
+    """Running sums of per-step losses kept on the device (no host sync per step), read at log time.
+
+    The non-finite guard is deferred too: :meth:`read` raises ``FloatingPointError`` naming the first
+    step whose loss was NaN/inf and the losses affected."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, Any] = {}
+        self.counts: dict[str, int] = {}
+        self.bad: Any = None          # first non-finite step, as a 0-dim tensor (-1: none), or None
+
+    def add(self, parts: Mapping[str, torch.Tensor], step: int) -> None:
+        vals = [v for v in parts.values() if isinstance(v, torch.Tensor)]
+        for k, v in parts.items():
+            self.sums[k] = self.sums.get(k, 0.0) + v
+            self.counts[k] = self.counts.get(k, 0) + 1
+        if vals:
+            ok = torch.stack([v.detach().reshape(()).isfinite() for v in vals]).all()
+            bad = self.bad if self.bad is not None else torch.full((), -1, dtype=torch.long, device=ok.device)
+            self.bad = torch.where(ok | (bad >= 0), bad, torch.full_like(bad, step))
+
+    def read(self, advice: str = "") -> dict[str, float]:
+        """The means since the last read (and reset); raises on a non-finite loss."""
+        out = {k: float(self.sums[k]) / self.counts[k] for k in sorted(self.sums)}
+        if self.bad is not None and int(self.bad) >= 0:
+            broken = [k for k, v in out.items() if not math.isfinite(v)] or list(out)
+            raise FloatingPointError(f"{', '.join(broken)} became non-finite at step {int(self.bad)}: the run "
+                                     f"diverged. {advice or 'Lower the learning rate.'}")
+        self.sums, self.counts = {}, {}
+        return out
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"sums": {k: v.detach().cpu() if isinstance(v, torch.Tensor) else v for k, v in self.sums.items()},
+                "counts": dict(self.counts),
+                "bad": None if self.bad is None else int(self.bad)}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.sums = dict(state["sums"])
+        self.counts = dict(state["counts"])
+        self.bad = None if state["bad"] is None else torch.tensor(state["bad"])
+
+
+def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(d, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    return {prefix[:-1]: d}
+
+
+def config_diff(saved: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """``["search.w_lr: 0.001 -> 0.0005", ...]`` for every dotted key whose value differs."""
+    a, b = _flatten(json.loads(json.dumps(saved))), _flatten(json.loads(json.dumps(now)))
+    return [f"{k}: {a.get(k, '(absent)')!r} -> {b.get(k, '(absent)')!r}" for k in sorted(set(a) | set(b))
+            if a.get(k) != b.get(k)]
+
+
+def _version() -> str:
+    try:
+        return metadata.version("tinysr")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _git_commit() -> str | None:
+    try:
+        here = Path(__file__).resolve().parent
+        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+class RunFolder:
+    """The run folder ``path`` of one run of ``kind`` (``search``, ``train``, ``run``, ``study``).
+
+    ``active=False`` (ranks other than 0 under torchrun, or ``out=None``) makes every write a no-op.
+    Raises :class:`RunExistsError` when ``path`` holds a run and neither ``resume`` nor ``overwrite``."""
+
+    def __init__(self, path: str | Path | None, kind: str, *, resume: bool = False, overwrite: bool = False,
+                 active: bool = True) -> None:
+        self.path = Path(path) if path is not None else None
+        self.kind, self.resume = kind, resume
+        self.active = active and self.path is not None
+        if not self.active:
+            return
+        if self.path.exists() and not self.path.is_dir():
+            raise NotADirectoryError(f"--out {self.path} is a file, not a folder; choose a folder name")
+        held = self.holds_run()
+        if held and overwrite:
+            self._clear()
+        elif held and not resume:
+            raise RunExistsError(
+                f"{self.path} already holds a run ({', '.join(held[:3])}); nothing was changed. Continue it with "
+                f"--resume, start elsewhere with --out OTHER_DIR, or replace it with --overwrite")
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    # -- the folder ----------------------------------------------------------------------------------
+    def holds_run(self) -> list[str]:
+        """The tinysr files and folders already in the folder (empty: a fresh folder)."""
+        if self.path is None or not self.path.is_dir():
+            return []
+        return [n for n in RUN_FILES + RUN_DIRS if (self.path / n).exists()]
+
+    def _clear(self) -> None:
+        for name in RUN_FILES:
+            (self.path / name).unlink(missing_ok=True)
+        for name in RUN_DIRS:
+            if (self.path / name).is_dir():
+                shutil.rmtree(self.path / name)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def sub(self, name: str) -> Path:
+        return self.path / name
+
+    # -- metadata ------------------------------------------------------------------------------------
+    def start(self, device: torch.device | str, world_size: int = 1, **extra: Any) -> None:
+        """Write ``run.json`` (on resume: keep the first start, add this one to ``resumed``)."""
+        if not self.active:
+            return
+        now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        info = {"kind": self.kind, "tinysr": _version(), "git_commit": _git_commit(), "torch": torch.__version__,
+                "python": platform.python_version(), "host": platform.node(), "device": str(device),
+                "world_size": world_size, "command": " ".join(sys.argv), "start": now, "end": None, **extra}
+        old = self.read_json("run.json")
+        if self.resume and old:
+            info["start"] = old.get("start", now)
+            info["resumed"] = old.get("resumed", []) + [now]
+        self.write_json("run.json", info)
+
+    def finish(self, **extra: Any) -> None:
+        if not self.active:
+            return
+        info = self.read_json("run.json") or {}
+        info.update(end=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra)
+        self.write_json("run.json", info)
+
+    def write_data(self, data: Mapping[str, Any]) -> None:
+        """``data.json``: e.g. ``{"train": [...names], "arch": [...], "val": [...]}``."""
+        self.write_json("data.json", data)
+
+    def write_json(self, name: str, obj: Any) -> None:
+        if self.active:
+            atomic_write_text(json.dumps(obj, indent=1) + "\n", self.path / name)
+
+    def read_json(self, name: str) -> Any:
+        p = self.path / name if self.path is not None else None
+        return json.loads(p.read_text()) if p is not None and p.is_file() else None
+
+    # -- checkpoints -----------------------------------------------------------------------------------
+    def save(self, states: Mapping[str, Any], history: list[dict[str, Any]], step: int, cfg: Config,
+             genotype: Mapping[str, Any] | None = None) -> None:
+        """Atomically write ``checkpoint.pt`` (``states`` plus step, kind, config, genotype) and
+        ``history.json``; ``config.json`` goes with the first checkpoint."""
+        if not self.active:
+            return
+        atomic_save({"kind": self.kind, "step": step, "states": dict(states), "history": history,
+                     "config": cfg.to_dict(), "genotype": genotype}, self.path / "checkpoint.pt")
+        self.write_json("history.json", history)
+        if not (self.path / "config.json").exists():
+            atomic_write_text(cfg.to_json() + "\n", self.path / "config.json")
+
+    def load(self, cfg: Config, genotype: Mapping[str, Any] | None = None,
+             ignore: tuple[str, ...] = ()) -> dict[str, Any] | None:
+        """The checkpoint to resume from, or ``None`` when not resuming or when there is none yet.
+        Refuses (``ResumeMismatchError``) another kind, other settings or another genotype, naming what
+        changed. ``ignore``: dotted config prefixes that may differ (e.g. ``("train.",)`` for a search)."""
+        if not (self.active and self.resume) or not (self.path / "checkpoint.pt").exists():
+            return None
+        state = safe_load(self.path / "checkpoint.pt")
+        if not isinstance(state, dict) or "kind" not in state:
+            raise ResumeMismatchError(f"{self.path / 'checkpoint.pt'} is not a tinysr checkpoint of this version; "
+                                      "start a new run with --out OTHER_DIR or --overwrite")
+        if state["kind"] != self.kind:
+            raise ResumeMismatchError(f"{self.path} holds a {state['kind']} checkpoint, not a {self.kind} one: "
+                                      f"resume it with `tinysr {state['kind']} --resume`, or use another --out")
+        changed = [c for c in config_diff(state["config"], cfg.to_dict()) if not c.startswith(ignore)]
+        if changed:
+            raise ResumeMismatchError(f"cannot resume {self.path}: the settings changed ({'; '.join(changed[:6])}). "
+                                      "Resume with the same preset, --seed and --set values, or use a new --out")
+        if genotype is not None and state.get("genotype") != json.loads(json.dumps(genotype)):
+            diff = config_diff({"genotype": state.get("genotype") or {}}, {"genotype": genotype})
+            raise ResumeMismatchError(f"cannot resume {self.path}: the genotype changed ({'; '.join(diff[:4])}). "
+                                      "Resume with the same --genotype, or use a new --out")
+        return state

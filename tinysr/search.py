@@ -1,42 +1,160 @@
-"""Bilevel differentiable architecture search: the loop around :class:`~tinysr.architect.Architect`.
+"""Bilevel differentiable architecture search: :class:`Search` is one iteration, :func:`run_search` the loop.
 
-One search step (DARTS order)::
+One iteration of the released search (``search.step_order="weight_first"``, the ``paper`` preset)::
 
-    arch step    alphas <- Adam(grad_a L_arch)          (after the warm-up epochs; first or second order)
-    weight step  w      <- Adam(grad_w L(train batch))  (gradient norm clipped)
+    weight step        w <- Adam(grad_w L(train batch))                       (every iteration)
+    architecture step  a <- Adam(grad_a [L(same train batch, updated w) + L(arch batch)])
+                       only at 0-based epoch index >= warmup_epochs (released: ``epoch > 20``, so 21)
 
-Weights train on the ``train`` photos and the architecture on the disjoint ``arch`` photos. Every step is
-deterministic given the seed; the whole state (supernet, both optimisers, the LR schedule, the two patch
-streams, the RNG, the history) is checkpointed atomically every epoch and on Ctrl-C, so ``resume=True``
-continues to the bit-identical result of an uninterrupted run.
+``step_order="arch_first"`` is DARTS' order (architecture step on the weights before the update).
+``L`` is ``search.loss`` (released: L1 + 0.2 HFEN). Gradient clipping of the weights is off at
+``grad_clip = 0`` (released). The released cost term is reported, never differentiated; tinysr's budget
+penalty (:mod:`tinysr.space.cost`) is added with weight ``lambda_cost`` when a budget is set.
 
-Outputs in ``out``: ``config.json``, ``history.json``, ``checkpoint.pt``, ``genotype.json``.
+:func:`run_search` draws the batches (weights on the ``train`` photos, architecture steps on the disjoint
+``arch`` photos), records the history, calls callbacks ``cb(step, record)``, and checkpoints atomically
+every epoch and when stopped (Ctrl-C, SIGTERM, a Stop button) through :class:`tinysr.runstate.RunFolder`,
+so ``resume=True`` continues to the bit-identical result of an uninterrupted run.
+Outputs in ``out``: ``run.json``, ``data.json``, ``config.json``, ``history.json``, ``checkpoint.pt``,
+``genotype.json``.
 """
 from __future__ import annotations
 
-import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
-from .architect import Architect, hessian_vector_product  # noqa: F401  (re-exported)
+from .architect import Architect, Batch, hessian_vector_product  # noqa: F401  (re-exported)
+from .complexity import count_params, multi_adds
 from .config import Config
+from .data import PatchSampler
 from .genotype import Genotype
 from .losses import get_loss
-from .runstate import check_finite, check_same_config, deferred_interrupt
+from .metrics import calculate_psnr_pt
+from .model import DLSRNet
+from .runstate import Meter, RunFolder, StopFlag, stop_signals
+from .splits import search_photos
 from .space import SuperNet
-from .space.cost import expected_cost
-from .utils import atomic_save, atomic_write_text, get_device, safe_load, seed_everything
+from .space.cost import budget_penalty, expected_size, released_cost
+from .utils import get_device, seed_everything
+
+__all__ = ["Search", "SearchResult", "run_search", "budget_of", "Callback"]
 
 Callback = Callable[[int, dict[str, Any]], None]
 
 
+def budget_of(cfg: Config) -> tuple[str, int]:
+    """``(kind, budget)`` of the search's budget: ``("params", n)``, ``("multi_adds", n)``, or
+    ``("params", 0)`` when no budget is set."""
+    s = cfg.search
+    return ("multi_adds", s.budget_multi_adds) if s.budget_multi_adds else ("params", s.budget_params)
+
+
+class Search:
+    """The supernet (``.net``), both optimisers, the weight schedule, the loss and the architect.
+
+    ``step(train_batch, arch_batch, epoch)`` is exactly one iteration (module docstring); batches are
+    ``(lr, hr)`` tensor pairs on the net's device and in its dtype (``s.net.double()`` works: the
+    optimisers hold the same parameter objects). Returns the iteration's losses as detached 0-dim tensors
+    (no host synchronisation)."""
+
+    def __init__(self, cfg: Config, device: str | torch.device | None = None) -> None:
+        s = self.settings = cfg.search
+        self.cfg, self.device = cfg, get_device(device)
+        self.net = SuperNet.from_config(cfg).to(self.device)
+        self.loss_fn = get_loss(s.loss, s.hfen)
+        self.w_optim = torch.optim.Adam(self.net.weights(), lr=s.w_lr, betas=tuple(s.w_betas),
+                                        weight_decay=s.w_weight_decay)
+        self.sched = torch.optim.lr_scheduler.MultiStepLR(self.w_optim, list(s.w_milestones), s.w_gamma)
+        self.kind, self.budget = budget_of(cfg)
+        self.width = cfg.train.channels or s.channels          # the width the derived net is retrained at
+        cost_fn = (lambda n: budget_penalty(expected_size(n, self.kind, self.width), self.budget)) \
+            if self.budget else None
+        self.architect = Architect(self.net, s, self.loss_fn, cost_fn, self.w_optim)
+
+    # -- one iteration ---------------------------------------------------------------------------------
+    def set_epoch(self, epoch: int) -> None:
+        """Per-epoch knobs: the DARTS- auxiliary skip (decays to 0) and the alpha temperature (geometric
+        from ``tau_start`` to ``tau_end`` over the epochs after warm-up)."""
+        s = self.settings
+        if s.aux_skip:
+            self.net.set_aux_skip(s.aux_skip * (1 - epoch / s.epochs))
+        span = max(1, s.epochs - s.warmup_epochs - 1)
+        t = min(1.0, max(0.0, (epoch - s.warmup_epochs) / span))
+        self.net.alpha_tau = s.tau_start * (s.tau_end / s.tau_start) ** t
+
+    def weight_step(self, batch: Batch) -> torch.Tensor:
+        """``w <- Adam(grad_w L(batch))`` (clipped when ``grad_clip > 0``); returns the loss."""
+        self.w_optim.zero_grad(set_to_none=True)
+        loss = self.loss_fn(self.net(batch[0]), batch[1])
+        loss.backward(inputs=self.net.weights())
+        if self.settings.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.net.weights(), self.settings.grad_clip)
+        self.w_optim.step()
+        return loss.detach()
+
+    def arch_steps(self, train_batch: Batch, arch_batches: Sequence[Batch]) -> dict[str, torch.Tensor]:
+        parts: dict[str, torch.Tensor] = {}
+        w_lr = self.w_optim.param_groups[0]["lr"]
+        for arch_batch in arch_batches:
+            parts = self.architect.step(train_batch, arch_batch, w_lr)
+        return parts
+
+    def step(self, train_batch: Batch, arch_batch: Batch | Sequence[Batch] | None, epoch: int) -> dict[str, torch.Tensor]:
+        """One iteration at 0-based ``epoch``; ``arch_batch`` is a pair, or a list of ``arch_steps`` pairs."""
+        self.set_epoch(epoch)
+        arch_batches = [] if arch_batch is None else \
+            [arch_batch] if isinstance(arch_batch[0], torch.Tensor) else list(arch_batch)
+        do_arch = epoch >= self.settings.warmup_epochs and arch_batches
+        out: dict[str, torch.Tensor] = {}
+        if do_arch and self.settings.step_order == "arch_first":
+            out.update(self.arch_steps(train_batch, arch_batches))
+        out["loss"] = self.weight_step(train_batch)
+        if do_arch and self.settings.step_order == "weight_first":
+            out.update(self.arch_steps(train_batch, arch_batches))
+        return out
+
+    # -- state ------------------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {"net": self.net.state_dict(), "w_optim": self.w_optim.state_dict(),
+                "a_optim": self.architect.optimizer.state_dict(), "sched": self.sched.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.net.load_state_dict(state["net"])
+        self.w_optim.load_state_dict(state["w_optim"])
+        self.architect.optimizer.load_state_dict(state["a_optim"])
+        self.sched.load_state_dict(state["sched"])
+
+    # -- what the history records ------------------------------------------------------------------------
+    def derived_size(self, genotype: Genotype) -> int:
+        """Params (or Multi-Adds, by the budget's kind) of ``genotype`` built at the retraining width."""
+        net = DLSRNet(replace(genotype, channels=self.width), self.cfg.data.scale)
+        return count_params(net) if self.kind == "params" else multi_adds(net, self.cfg.data.scale)
+
+    @torch.no_grad()
+    def record(self, probe: Batch) -> dict[str, Any]:
+        """The architecture's state: probabilities, derived genotype, costs, supernet PSNR on ``probe``."""
+        net = self.net
+        net.eval()
+        sr = net(probe[0]).clamp(0, 255).round()
+        psnr = float(calculate_psnr_pt(sr, probe[1], crop_border=self.cfg.data.scale).mean())
+        net.train()
+        alpha = net.alpha_probs()
+        genotype = net.derive()
+        top = (alpha.mean(dim=0) if alpha.dim() == 3 else alpha).max(dim=-1).values
+        return {"psnr": psnr, "alpha": alpha.cpu().tolist(), "betas": [p.cpu().tolist() for p in net.beta_probs()],
+                "top_prob": top.cpu().tolist(), "genotype": genotype.to_dict(), "cost": released_cost(net),
+                f"expected_{self.kind}": float(expected_size(net, self.kind, self.width)),
+                f"derived_{self.kind}": self.derived_size(genotype), "budget": self.budget or None,
+                "tau": net.alpha_tau}
+
+
 @dataclass
 class SearchResult:
-    """The derived ``genotype``, the ``history`` (list of records) and the output folder, if any."""
+    """The derived ``genotype``, the ``history`` (list of records), the output folder, the supernet."""
 
     genotype: Genotype
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -44,158 +162,83 @@ class SearchResult:
     net: SuperNet | None = None
 
 
-def search_photos(cfg: Config) -> tuple[list, list]:
-    """HR photos for weight steps and for architecture steps (disjoint): the built-in ``train`` and
-    ``arch`` parts, or a deterministic split of the folder ``cfg.data.source``."""
-    from . import data
-
-    if cfg.data.source == "builtin":
-        frac = cfg.data.arch_fraction
-        return (list(data.builtin_photos("train", arch_fraction=frac).values()),
-                list(data.builtin_photos("arch", arch_fraction=frac).values()))
-    images = data.load_folder(cfg.data.source, max_images=cfg.data.max_images)
-    names = sorted(images)
-    train_names, arch_names = data.split_photos(names, cfg.data.arch_fraction, cfg.seed)
-    return [images[n] for n in train_names], [images[n] for n in arch_names]
-
-
-def _samplers(cfg: Config, train_imgs: list, arch_imgs: list):
-    from .data import PatchSampler
-
+def _streams(cfg: Config, train: dict, arch: dict) -> tuple[PatchSampler, PatchSampler, PatchSampler]:
     s = cfg.search
 
-    def make(imgs: list, seed: int, batch_size: int) -> PatchSampler:
-        return PatchSampler(imgs, cfg.data.scale, s.hr_patch, batch_size, seed=seed)
+    def make(imgs: dict, seed: int, batch_size: int) -> PatchSampler:
+        return PatchSampler(list(imgs.values()), cfg.data.scale, s.hr_patch, batch_size, seed=seed)
 
-    return (make(train_imgs, cfg.seed, s.batch_size), make(arch_imgs, cfg.seed + 1, s.batch_size),
-            make(arch_imgs, cfg.seed + 2, min(8, 2 * s.batch_size)))
+    return (make(train, cfg.seed, s.batch_size), make(arch, cfg.seed + 1, s.arch_batch_size or s.batch_size),
+            make(arch, cfg.seed + 2, min(8, 2 * s.batch_size)))
 
 
-def _record(net: SuperNet, step: int, epoch: int, sums: dict[str, float], counts: dict[str, int],
-            probe, scale: int, cost_kind: str) -> dict[str, Any]:
-    from .metrics import calculate_psnr_pt
-
-    rec: dict[str, Any] = {"step": step, "epoch": epoch}
-    rec.update({k: sums[k] / counts[k] for k in sorted(sums) if counts[k]})
-    net.eval()
-    with torch.no_grad():
-        lr_img, hr_img = probe
-        sr = net(lr_img).clamp(0, 255).round()
-        rec["psnr_arch"] = float(calculate_psnr_pt(sr, hr_img, crop_border=scale).mean())
-        rec["cost"] = float(expected_cost(net, cost_kind))
-    net.train()
-    rec["alpha"] = net.alpha_probs().detach().cpu().tolist()
-    rec["betas"] = [p.detach().cpu().tolist() for p in net.beta_probs()]
-    rec["genotype"] = net.derive().to_dict()
-    return rec
+def _advice(search: Search) -> str:
+    s = search.settings
+    return (f"The usual cause is a learning rate that is too high: lower search.w_lr (now "
+            f"{search.w_optim.param_groups[0]['lr']:g}) or search.alpha_lr (now {s.alpha_lr:g}), e.g. "
+            f"--set search.w_lr={search.w_optim.param_groups[0]['lr'] / 10:g}, or set search.grad_clip")
 
 
 def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Path | None = None,
-               resume: bool = False, device: str | None = None, progress: bool = True) -> SearchResult:
-    """Run the bilevel search described by ``cfg`` (seeded by ``cfg.seed``) and derive a genotype.
-
-    ``callbacks`` are called as ``cb(step, record)`` each time a history record is made (every
-    ``search.log_every`` steps and at each epoch end). ``out``: folder for the outputs (None: keep
-    nothing on disk). ``resume``: continue from ``out/checkpoint.pt``.
-    """
+               resume: bool = False, overwrite: bool = False, device: str | None = None, progress: bool = True,
+               stop: StopFlag | None = None) -> SearchResult:
+    """Run the search described by ``cfg`` (seeded by ``cfg.seed``) and derive a genotype; see the module
+    docstring. ``stop``: a flag another thread may set to stop between steps."""
     from tqdm.auto import tqdm
 
-    s = cfg.search
-    dev = get_device(device)
-    out = Path(out) if out is not None else None
+    s, spe = cfg.search, cfg.search.steps_per_epoch
+    folder = RunFolder(out, "search", resume=resume, overwrite=overwrite)
     seed_everything(cfg.seed)
-    train_imgs, arch_imgs = search_photos(cfg)
-    train_stream, arch_stream, probe_stream = _samplers(cfg, train_imgs, arch_imgs)
-    probe = tuple(t.to(dev) for t in probe_stream.next_batch())
-
-    net = SuperNet.from_config(cfg).to(dev)
-    loss_fn = get_loss(s.loss)
-    w_optim = torch.optim.Adam(net.weights(), lr=s.w_lr, betas=tuple(s.w_betas), weight_decay=s.w_weight_decay)
-    sched = torch.optim.lr_scheduler.MultiStepLR(w_optim, milestones=list(s.w_milestones), gamma=s.w_gamma)
-    architect = Architect(net, s, loss_fn, lambda n: expected_cost(n, s.cost_kind))
-    history: list[dict[str, Any]] = []
-    sums: dict[str, float] = {}      # running sums of the losses since the last history record
-    counts: dict[str, int] = {}
-    start = 0
-
-    ckpt_path = out / "checkpoint.pt" if out else None
-    if out:
-        out.mkdir(parents=True, exist_ok=True)
-        if resume and ckpt_path.exists():
-            check_same_config(out, cfg, ("seed", "data", "search"))
-            state = safe_load(ckpt_path)
-            net.load_state_dict(state["net"])
-            w_optim.load_state_dict(state["w_optim"])
-            architect.optimizer.load_state_dict(state["a_optim"])
-            sched.load_state_dict(state["sched"])
-            train_stream.load_state_dict(state["train_stream"])
-            arch_stream.load_state_dict(state["arch_stream"])
-            torch.set_rng_state(state["torch_rng"])
-            history, start = state["history"], state["step"]
-            sums, counts = state["sums"], state["counts"]
-        else:
-            cfg.to_json(out / "config.json")
+    train, arch = search_photos(cfg)
+    search = Search(cfg, device)
+    dev = search.device
+    streams = dict(zip(("train_stream", "arch_stream", "probe_stream"), _streams(cfg, train, arch)))
+    probe = tuple(t.to(dev) for t in streams["probe_stream"].next_batch())
+    history, meter, start = [], Meter(), 0
+    if (state := folder.load(cfg)) is not None:
+        search.load_state_dict(state["states"]["search"])
+        for name in ("train_stream", "arch_stream"):
+            streams[name].load_state_dict(state["states"][name])
+        torch.set_rng_state(state["states"]["torch_rng"])
+        meter.load_state_dict(state["states"]["meter"])
+        history, start = state["history"], state["step"]
+    folder.start(dev)
+    folder.write_data({"train": sorted(train), "arch": sorted(arch), "val": []})
 
     def save(step: int) -> None:
-        if not out:
-            return
-        atomic_save({"net": net.state_dict(), "w_optim": w_optim.state_dict(),
-                     "a_optim": architect.optimizer.state_dict(), "sched": sched.state_dict(),
-                     "train_stream": train_stream.state_dict(), "arch_stream": arch_stream.state_dict(),
-                     "torch_rng": torch.get_rng_state(), "history": history, "step": step,
-                     "sums": sums, "counts": counts}, ckpt_path)
-        atomic_write_text(json.dumps(history, indent=1) + "\n", out / "history.json")
+        folder.save({"search": search.state_dict(), "meter": meter.state_dict(), "torch_rng": torch.get_rng_state(),
+                     **{n: streams[n].state_dict() for n in ("train_stream", "arch_stream")}}, history, step, cfg)
 
-    total = s.epochs * s.steps_per_epoch
-    net.train()
+    total = s.epochs * spe
     bar = tqdm(total=total, initial=start, desc="search", disable=not progress, file=sys.stderr, leave=False)
-    with deferred_interrupt() as interrupt:
+    with stop_signals(stop) as flag:
         for step in range(start, total):
-            epoch = step // s.steps_per_epoch
-            if s.aux_skip:
-                net.set_aux_skip(s.aux_skip * (1 - epoch / s.epochs))
-            train_batch = tuple(t.to(dev) for t in train_stream.next_batch())
-            arch_batch = tuple(t.to(dev) for t in arch_stream.next_batch())
-            w_lr = w_optim.param_groups[0]["lr"]
-            if epoch >= s.warmup_epochs:
-                parts = architect.step(train_batch, arch_batch, w_lr)
-                check_finite(parts["arch_objective"], "the architecture loss", step, s.alpha_lr, "search.alpha_lr")
-                for k, v in parts.items():
-                    sums[k] = sums.get(k, 0.0) + v
-                    counts[k] = counts.get(k, 0) + 1
-            w_optim.zero_grad(set_to_none=True)
-            w_loss = loss_fn(net(train_batch[0]), train_batch[1])
-            check_finite(float(w_loss.detach()), "the weight loss", step, w_lr, "search.w_lr")
-            w_loss.backward(inputs=net.weights())
-            torch.nn.utils.clip_grad_norm_(net.weights(), s.grad_clip)
-            w_optim.step()
-            sums["w_loss"] = sums.get("w_loss", 0.0) + float(w_loss.detach())
-            counts["w_loss"] = counts.get("w_loss", 0) + 1
+            epoch = step // spe
+            batch = tuple(t.to(dev) for t in streams["train_stream"].next_batch())
+            arch_batches = [tuple(t.to(dev) for t in streams["arch_stream"].next_batch())
+                            for _ in range(s.arch_steps)] if epoch >= s.warmup_epochs else None
+            meter.add(search.step(batch, arch_batches, epoch), step)
             done = step + 1
-            end_of_epoch = done % s.steps_per_epoch == 0
-            if end_of_epoch:
-                sched.step()
-            if end_of_epoch or (s.log_every and done % s.log_every == 0):
-                rec = _record(net, done, epoch, sums, counts, probe, cfg.data.scale, s.cost_kind)
-                rec["w_lr"] = w_lr
+            if done % spe == 0:
+                search.sched.step()
+            if done % spe == 0 or (s.log_every and done % s.log_every == 0):
+                rec = {"step": done, "epoch": epoch + 1, **meter.read(_advice(search)),
+                       "w_lr": search.w_optim.param_groups[0]["lr"], **search.record(probe)}
                 history.append(rec)
-                sums, counts = {}, {}
-                bar.set_postfix(loss=f"{rec['w_loss']:.2f}", psnr=f"{rec['psnr_arch']:.2f}")
-                try:
-                    for cb in callbacks:
-                        cb(done, rec)
-                except KeyboardInterrupt:  # a callback may stop the run (e.g. a notebook's Stop button)
-                    interrupt["hit"] = True
+                bar.set_postfix(loss=f"{rec['loss']:.2f}", psnr=f"{rec['psnr']:.2f}")
+                for cb in callbacks:
+                    cb(done, rec)
             bar.update(1)
-            if end_of_epoch:
+            if done % spe == 0 or flag:
                 save(done)
-            if interrupt["hit"]:
-                save(done)
+            if flag:
                 bar.close()
-                raise KeyboardInterrupt(f"search interrupted after step {done}; resume with resume=True")
+                raise KeyboardInterrupt(f"search stopped after step {done} ({flag.why}); the checkpoint is saved: "
+                                        f"resume with --resume (resume=True){f' --out {out}' if out else ''}")
     bar.close()
-    genotype = net.derive()
-    if out:
+    genotype = search.net.derive()
+    if folder.active:
         save(total)
-        genotype.to_json(out / "genotype.json")
-    return SearchResult(genotype=genotype, history=history, out=out, net=net)
+        genotype.to_json(folder.file("genotype.json"))
+        folder.finish()
+    return SearchResult(genotype=genotype, history=history, out=folder.path, net=search.net)

@@ -1,19 +1,21 @@
 """Retraining a discrete network from scratch (or fine-tuning x3/x4 from x2), as the released code does.
 
-Recipe (``paper`` preset): L1 loss, Adam(3e-4, betas 0.9/0.999), MultiStepLR x0.5 at epochs
-200/400/600/800, gradient-norm clip 50, random HR patches 128 with flips + transpose, batch 32. Every
-epoch: validation PSNR-Y on the eval photos (MATLAB-bicubic LR, border = scale), ``last.pt`` and, when it
-improved, ``model.pt`` (best); the complete state in ``checkpoint.pt`` (atomic) so that ``resume=True``
-continues bit-identically. ``model.pt`` loads with :func:`tinysr.model.load_model` (``weights_only=True``).
+Recipe (``paper``): Adam(3e-4, betas 0.9/0.999, weight decay 1e-8), MultiStepLR x0.5 at epochs
+200/400/600/800, gradient-norm clip 50, random HR patches 128 with flips + transpose, batch 32, loss
+``train.loss`` (L1 + 0.2 HFEN, as the released DLSR-para and DLSR-tiny scripts; the headline model's script
+does not run as released, so its loss is unknown). Every image of the training folder is used; after
+every epoch the model is scored by PSNR-Y on ``train.val`` (Set5 in ``paper``, the released practice --
+see :mod:`tinysr.splits`) and the best is kept as ``model.pt`` (``last.pt``: the latest). The complete
+state goes to ``checkpoint.pt`` atomically, so ``resume=True`` continues bit-identically.
+``model.pt`` loads with :func:`tinysr.model.load_model` (``weights_only=True``).
 
-Multi-GPU: run under ``torchrun --nproc_per_node N -m tinysr train ...``; each rank trains a
-DistributedDataParallel replica on its own shard of the photos (chosen by a ``DistributedSampler``) with
-its own patch stream, and rank 0 alone validates, logs and writes files.
+Multi-GPU: under ``torchrun --nproc_per_node N -m tinysr train ...`` each rank trains a
+DistributedDataParallel replica on its own shard of the photos with its own patch stream; rank 0 alone
+validates, logs and writes files.
 """
 from __future__ import annotations
 
 import copy
-import json
 import os
 import sys
 from dataclasses import dataclass, field, replace
@@ -25,11 +27,17 @@ import torch
 import torch.distributed as dist
 
 from .config import Config
+from .data import PatchSampler
 from .genotype import Genotype, get_genotype
+from .inference import super_resolve
 from .losses import get_loss
+from .metrics import calculate_psnr
 from .model import DLSRNet, load_model, save_model
-from .runstate import check_finite, check_same_config, deferred_interrupt
-from .utils import atomic_save, atomic_write_text, get_device, safe_load, seed_everything
+from .runstate import Meter, RunFolder, StopFlag, stop_signals
+from .splits import train_photos, validation_pairs
+from .utils import get_device, seed_everything
+
+__all__ = ["Trainer", "TrainResult", "run_train", "build_model", "validation_psnr", "ema_update"]
 
 
 @dataclass
@@ -42,59 +50,35 @@ class TrainResult:
     out: Path | None = None
 
 
-def train_photos(cfg: Config) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
-    """Training photos (built-in ``train`` + ``arch``, or the folder) and validation photos (built-in
-    ``eval``, or the folder's arch share)."""
-    from . import data
-
-    if cfg.data.source == "builtin":
-        train = data.builtin_photos("train+arch")
-        val = data.builtin_photos("eval")
-    else:
-        images = data.load_folder(cfg.data.source, max_images=cfg.data.max_images)
-        train_names, val_names = data.split_photos(sorted(images), cfg.data.arch_fraction, cfg.seed)
-        train = {n: images[n] for n in train_names}
-        val = {n: images[n] for n in val_names}
-    names = sorted(val)[: cfg.train.val_images or None]
-    return [train[n] for n in sorted(train)], {n: val[n] for n in names}
-
-
-def validation_psnr(model: torch.nn.Module, pairs: list[tuple[np.ndarray, np.ndarray]], scale: int,
+def validation_psnr(model: torch.nn.Module, pairs: Iterable[tuple[np.ndarray, np.ndarray]], scale: int,
                     device: torch.device) -> float:
     """Mean PSNR-Y (border = scale) of ``model`` over ``(lr, hr)`` uint8 pairs."""
-    from .inference import super_resolve
-    from .metrics import calculate_psnr
-
     scores = [calculate_psnr(super_resolve(model, lr, scale, device=device), hr, crop_border=scale)
               for lr, hr in pairs]
     return float(np.mean(scores))
 
 
-def _validation_pairs(val: dict[str, np.ndarray], scale: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    from .data import modcrop
-    from .resize import imresize
-
-    pairs = []
-    for img in val.values():
-        hr = modcrop(img, scale)
-        pairs.append((imresize(hr, 1 / scale), hr))
-    return pairs
-
-
-def build_model(genotype: Genotype | str | Path, cfg: Config, init: str | Path | None = None) -> DLSRNet:
-    """The network to train: ``genotype`` at ``cfg.train.channels`` (0: its own width) and
-    ``cfg.data.scale``; with ``init``, start from a tinysr ``model.pt`` (an x2 model is turned into
-    x3/x4 by keeping its body and giving it a new head, the released fine-tuning recipe)."""
-    g = get_genotype(genotype)
-    if cfg.train.channels:
-        g = replace(g, channels=cfg.train.channels)
-    scale = cfg.data.scale
+def build_model(genotype: Genotype | str | Path | None, cfg: Config, init: str | Path | None = None) -> DLSRNet:
+    """The network to train: ``genotype`` at ``cfg.train.channels`` (0: its own width) and ``cfg.data.scale``;
+    with ``init``, start from a tinysr ``model.pt`` (an x2 model becomes x3/x4 by keeping its body and
+    getting a new head, the released fine-tuning recipe). With ``init``, a ``genotype`` or
+    ``train.channels`` that contradicts the model is an error, not silently ignored."""
     if init is None:
-        return DLSRNet(g, scale, bicubic_skip=cfg.train.bicubic_skip)
+        if genotype is None:
+            raise ValueError("give a genotype to train (--genotype FILE|NAME) or a model to start from (--init)")
+        g = get_genotype(genotype)
+        if cfg.train.channels:
+            g = replace(g, channels=cfg.train.channels)
+        return DLSRNet(g, cfg.data.scale, bicubic_skip=cfg.train.bicubic_skip)
     base, base_scale = load_model(init)
-    if base_scale == scale:
-        return base
-    return DLSRNet.from_x2(base, scale)
+    have = base.genotype
+    if genotype is not None and replace(get_genotype(genotype), channels=have.channels, scale=have.scale) != have:
+        raise ValueError(f"--init {init} is genotype {have.to_json()}, but --genotype asks for "
+                         f"{get_genotype(genotype).to_json()}: drop --genotype (the init model's is used)")
+    if cfg.train.channels and cfg.train.channels != have.channels:
+        raise ValueError(f"--init {init} has {have.channels} channels, but train.channels={cfg.train.channels}: "
+                         "a model cannot change width; drop the setting (or set train.channels=0)")
+    return base if base_scale == cfg.data.scale else DLSRNet.from_x2(base, cfg.data.scale)
 
 
 @torch.no_grad()
@@ -106,6 +90,48 @@ def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> No
         e.copy_(b)
 
 
+class Trainer:
+    """The model (``.model``; ``.net`` is its DDP wrapper under torchrun), optimiser, schedule, loss, EMA.
+    ``step(batch)`` is one training iteration on an ``(lr, hr)`` pair; returns the detached loss."""
+
+    def __init__(self, model: DLSRNet, cfg: Config, ddp: bool = False) -> None:
+        t = self.settings = cfg.train
+        self.model = model
+        self.net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
+        self.loss_fn = get_loss(t.loss, t.hfen)
+        self.optim = torch.optim.Adam(model.parameters(), lr=t.w_lr, betas=tuple(t.w_betas),
+                                      weight_decay=t.weight_decay)
+        self.sched = torch.optim.lr_scheduler.MultiStepLR(self.optim, milestones=list(t.milestones), gamma=t.gamma)
+        self.ema = copy.deepcopy(model).eval() if t.ema else None
+
+    def step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        loss = self.loss_fn(self.net(batch[0]), batch[1])
+        self.optim.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.settings.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.grad_clip)
+        self.optim.step()
+        if self.ema is not None:
+            ema_update(self.ema, self.model, self.settings.ema)
+        return loss.detach()
+
+    @property
+    def scored(self) -> torch.nn.Module:
+        """The weights that are validated and saved: the EMA when on, else the model."""
+        return self.ema if self.ema is not None else self.model
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"model": self.model.state_dict(), "optim": self.optim.state_dict(), "sched": self.sched.state_dict(),
+                "ema": self.ema.state_dict() if self.ema is not None else None}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optim.load_state_dict(state["optim"])
+        self.sched.load_state_dict(state["sched"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"])
+
+
 def _ddp_env() -> tuple[int, int]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -114,109 +140,88 @@ def _ddp_env() -> tuple[int, int]:
     return rank, world
 
 
-def run_train(genotype: Genotype | str | Path, cfg: Config, *, out: str | Path | None = None,
-              resume: bool = False, init: str | Path | None = None, device: str | None = None,
-              progress: bool = True, callbacks: Iterable[Callable[[int, dict], None]] = ()) -> TrainResult:
+def run_train(genotype: Genotype | str | Path | None, cfg: Config, *, out: str | Path | None = None,
+              resume: bool = False, overwrite: bool = False, init: str | Path | None = None,
+              device: str | None = None, progress: bool = True,
+              callbacks: Iterable[Callable[[int, dict], None]] = (), stop: StopFlag | None = None) -> TrainResult:
     """Train ``genotype`` with ``cfg.train`` on ``cfg.data`` (seeded by ``cfg.seed``); see the module
-    docstring. ``callbacks`` get ``(epoch, record)`` after each epoch."""
+    docstring. ``callbacks`` get ``cb(step, record)`` after each epoch."""
     from tqdm.auto import tqdm
 
-    from .data import PatchSampler
-
-    t = cfg.train
+    t, scale = cfg.train, cfg.data.scale
     rank, world = _ddp_env()
+    if t.batch_size % world:
+        raise ValueError(f"train.batch_size={t.batch_size} is not divisible by the {world} processes")
+    folder = RunFolder(out, "train", resume=resume, overwrite=overwrite, active=rank == 0)
     dev = get_device(device)
     if world > 1 and dev.type == "cuda":
         dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
     seed_everything(cfg.seed + rank)
-    out = Path(out) if out is not None and rank == 0 else None
-    model = build_model(genotype, cfg, init).to(dev)
-    train_imgs, val = train_photos(cfg)
+    trainer = Trainer(build_model(genotype, cfg, init).to(dev), cfg, ddp=world > 1)
+    photos = train_photos(cfg)
+    names = sorted(photos)
     if world > 1:
-        shard = list(torch.utils.data.DistributedSampler(range(len(train_imgs)), world, rank, shuffle=False))
-        train_imgs = [train_imgs[i] for i in shard]
-    stream = PatchSampler(train_imgs, cfg.data.scale, t.hr_patch, t.batch_size, seed=cfg.seed + 1000 * rank)
-    val_pairs = _validation_pairs(val, cfg.data.scale) if rank == 0 else []
-    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    loss_fn = get_loss(t.loss)
-    optim = torch.optim.Adam(model.parameters(), lr=t.w_lr, betas=tuple(t.w_betas))
-    sched = torch.optim.lr_scheduler.MultiStepLR(optim, milestones=list(t.milestones), gamma=t.gamma)
-    ema = copy.deepcopy(model).eval() if t.ema else None
-    history: list[dict[str, Any]] = []
-    best, start_epoch = float("-inf"), 0
+        names = [names[i] for i in torch.utils.data.DistributedSampler(range(len(names)), world, rank, shuffle=False)]
+    stream = PatchSampler([photos[n] for n in names], scale, t.hr_patch, t.batch_size // world,
+                          seed=cfg.seed + 1000 * rank)
+    val_source, val = validation_pairs(cfg) if rank == 0 else ("", {})
+    geno = trainer.model.genotype.to_dict()
+    history, best, start, meter = [], float("-inf"), 0, Meter()
+    if (state := folder.load(cfg, geno)) is not None:
+        trainer.load_state_dict(state["states"]["trainer"])
+        stream.load_state_dict(state["states"]["stream"])
+        meter.load_state_dict(state["states"]["meter"])
+        torch.set_rng_state(state["states"]["torch_rng"])
+        history, start, best = state["history"], state["step"], state["states"]["best"]
+    folder.start(dev, world, genotype=geno)
+    folder.write_data({"train": sorted(photos), "arch": [], "val": sorted(val), "val_source": val_source})
 
-    ckpt = out / "checkpoint.pt" if out else None
-    if out:
-        out.mkdir(parents=True, exist_ok=True)
-        if resume and ckpt.exists():
-            check_same_config(out, cfg, ("seed", "data", "train"))
-            state = safe_load(ckpt)
-            model.load_state_dict(state["model"])
-            optim.load_state_dict(state["optim"])
-            sched.load_state_dict(state["sched"])
-            stream.load_state_dict(state["stream"])
-            torch.set_rng_state(state["torch_rng"])
-            if ema is not None:
-                ema.load_state_dict(state["ema"])
-            history, best, start_epoch = state["history"], state["best"], state["epoch"]
-        else:
-            cfg.to_json(out / "config.json")
-            model.genotype.to_json(out / "genotype.json")
+    def save(step: int) -> None:
+        folder.save({"trainer": trainer.state_dict(), "stream": stream.state_dict(), "best": best,
+                     "meter": meter.state_dict(), "torch_rng": torch.get_rng_state()}, history, step, cfg, geno)
 
-    def save(epoch: int) -> None:
-        if not out:
+    def end_of_epoch(step: int) -> None:
+        nonlocal best
+        w_lr = trainer.optim.param_groups[0]["lr"]
+        trainer.sched.step()
+        if rank != 0:
             return
-        atomic_save({"model": model.state_dict(), "optim": optim.state_dict(), "sched": sched.state_dict(),
-                     "stream": stream.state_dict(), "torch_rng": torch.get_rng_state(),
-                     "ema": ema.state_dict() if ema is not None else None,
-                     "history": history, "best": best, "epoch": epoch}, ckpt)
-        atomic_write_text(json.dumps(history, indent=1) + "\n", out / "history.json")
+        psnr = validation_psnr(trainer.scored, val.values(), scale, dev) if val else float("nan")
+        trainer.model.train()
+        rec = {"step": step, "epoch": step // spe, "psnr": psnr, "w_lr": w_lr,
+               **meter.read(f"The usual cause is a learning rate that is too high (train.w_lr now {w_lr:g}); "
+                            f"lower it, e.g. --set train.w_lr={w_lr / 10:g}")}
+        history.append(rec)
+        bar.set_postfix(loss=f"{rec['loss']:.2f}", psnr=f"{psnr:.2f}")
+        if folder.active:
+            save_model(trainer.scored, folder.file("last.pt"), config=cfg)
+            if psnr > best or not folder.file("model.pt").exists():
+                save_model(trainer.scored, folder.file("model.pt"), config=cfg, extra={"val": val_source})
+        best = max(best, psnr) if psnr == psnr else best
+        save(step)
+        for cb in callbacks:
+            cb(step, rec)
 
-    total = t.epochs * t.steps_per_epoch
-    bar = tqdm(total=total, initial=start_epoch * t.steps_per_epoch, desc="train", file=sys.stderr,
+    spe = t.steps_per_epoch
+    bar = tqdm(total=t.epochs * spe, initial=start, desc="train", file=sys.stderr,
                disable=not progress or rank != 0, leave=False)
-    model.train()
-    with deferred_interrupt() as interrupt:
-        for epoch in range(start_epoch, t.epochs):
-            losses = []
-            w_lr = optim.param_groups[0]["lr"]
-            for i in range(t.steps_per_epoch):
-                lr_img, hr_img = (x.to(dev) for x in stream.next_batch())
-                loss = loss_fn(net(lr_img), hr_img)
-                check_finite(float(loss.detach()), "the training loss", epoch * t.steps_per_epoch + i, w_lr,
-                             "train.w_lr")
-                optim.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
-                optim.step()
-                if ema is not None:
-                    ema_update(ema, model, t.ema)
-                losses.append(float(loss.detach()))
-                bar.update(1)
-            sched.step()
-            if rank != 0:
-                continue
-            scored = ema if ema is not None else model
-            psnr = validation_psnr(scored, val_pairs, cfg.data.scale, dev) if val_pairs else float("nan")
-            model.train()
-            rec = {"epoch": epoch + 1, "step": (epoch + 1) * t.steps_per_epoch, "loss": float(np.mean(losses)),
-                   "val_psnr": psnr, "w_lr": w_lr}
-            history.append(rec)
-            bar.set_postfix(loss=f"{rec['loss']:.2f}", psnr=f"{psnr:.2f}")
-            if out:
-                save_model(scored, out / "last.pt", config=cfg.to_dict())
-                if psnr > best or not (out / "model.pt").exists():
-                    save_model(scored, out / "model.pt", config=cfg.to_dict())
-            best = max(best, psnr) if psnr == psnr else best
-            save(epoch + 1)
-            for cb in callbacks:
-                cb(epoch + 1, rec)
-            if interrupt["hit"]:
+    trainer.model.train()
+    with stop_signals(stop) as flag:
+        for step in range(start, t.epochs * spe):
+            meter.add({"loss": trainer.step(tuple(x.to(dev) for x in stream.next_batch()))}, step)
+            bar.update(1)
+            if (step + 1) % spe == 0:
+                end_of_epoch(step + 1)
+            elif flag:
+                save(step + 1)
+            if flag:
                 bar.close()
-                raise KeyboardInterrupt(f"training interrupted after epoch {epoch + 1}; resume with resume=True")
+                raise KeyboardInterrupt(f"training stopped after step {step + 1} ({flag.why}); the checkpoint is "
+                                        "saved: resume with --resume (resume=True)")
     bar.close()
     if world > 1:
         dist.barrier()
-    final = load_model(out / "model.pt")[0].to(dev) if out and (out / "model.pt").exists() else \
-        (ema if ema is not None else model)
-    return TrainResult(model=final.eval(), history=history, best_psnr=best, out=out)
+    folder.finish(best_psnr=best)
+    final = load_model(folder.file("model.pt"))[0].to(dev) if folder.active and folder.file("model.pt").exists() \
+        else trainer.scored
+    return TrainResult(model=final.eval(), history=history, best_psnr=best, out=folder.path)

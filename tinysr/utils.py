@@ -10,11 +10,25 @@ from typing import Any
 import numpy as np
 import torch
 
+__all__ = ["get_device", "seed_everything", "atomic_save", "atomic_write_text", "safe_load"]
+
 
 def get_device(name: str | None = None) -> torch.device:
-    """``name`` if given, else the first available of cuda, mps, cpu."""
+    """``name`` if given, else the first available of cuda, mps, cpu. A device that this machine or
+    this torch build does not have is a ``ValueError`` saying which devices there are."""
     if name:
-        return torch.device(name)
+        try:
+            dev = torch.device(name)
+        except RuntimeError:
+            raise ValueError(f"--device {name!r} is not a device name; use cpu, cuda, cuda:N or mps") from None
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"--device {name}: this torch build or machine has no CUDA GPU (torch {torch.__version__}); "
+                             "use --device cpu, or install a CUDA build of torch on a machine with a GPU")
+        if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"--device {name}: there are only {torch.cuda.device_count()} CUDA devices")
+        if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise ValueError(f"--device {name}: MPS (Apple GPU) is not available here; use --device cpu")
+        return dev
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
@@ -30,12 +44,20 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def _follow_umask(path: str) -> None:
+    """mkstemp creates files 0600; give them the mode a plain ``open`` would (0666 minus the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
 def atomic_save(obj: Any, path: str | Path) -> None:
     """``torch.save`` to a temp file in the same folder, then rename: a crash never leaves half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     os.close(fd)
+    _follow_umask(tmp)
     try:
         torch.save(obj, tmp)
         os.replace(tmp, path)
@@ -49,6 +71,7 @@ def atomic_write_text(text: str, path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    _follow_umask(tmp)
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
     os.replace(tmp, path)

@@ -10,8 +10,9 @@ from ..config import PRESETS, Config, override, preset
 
 
 def add_config_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--preset", choices=PRESETS, default=None,
-                   help="settings preset (default: $TINYSR_PRESET, else paper with a GPU, laptop without)")
+    p.add_argument("--preset", default=None, metavar="NAME|FILE.json",
+                   help=f"settings preset, one of {', '.join(PRESETS)}, or a saved config.json "
+                        "(default: $TINYSR_PRESET, else gpu with a GPU, laptop without)")
     p.add_argument("--scale", type=int, choices=(2, 3, 4), default=None, help="upscaling factor")
     p.add_argument("--data", default=None, metavar="DIR",
                    help="folder of HR training images (e.g. DIV2K_train_HR); default: the built-in photos")
@@ -22,20 +23,24 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    """The preset named by ``--preset`` with ``--scale``, ``--data``, ``--seed`` and ``--set`` applied."""
-    cfg = preset(args.preset)
-    extra: dict[str, Any] = {}
-    if args.scale is not None:
-        extra["data.scale"] = args.scale
-    if args.data is not None:
-        extra["data.source"] = args.data
-    if args.seed is not None:
-        extra["seed"] = args.seed
-    cfg = override(cfg, extra)
-    return override(cfg, list(args.overrides))
+    """The preset named by ``--preset`` with ``--scale``, ``--data``, ``--seed`` and ``--set`` applied together
+    (rules between fields see the final values) and checked before any data is read."""
+    extra = {"data.scale": args.scale, "data.source": args.data, "seed": args.seed}
+    given = [f"{key}={value}" for key, value in extra.items() if value is not None]
+    return override(preset(args.preset), given + list(args.overrides))
 
 
 def print_json(obj: Any) -> None:
     """Results go to stdout as one JSON object."""
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
+
+
+def add_run_args(p: argparse.ArgumentParser, default_out: str) -> None:
+    """``--out``, ``--resume``, ``--overwrite``, ``--json`` of the commands that make a run folder."""
+    p.add_argument("--out", default=default_out, help=f"run folder (default: {default_out})")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--resume", action="store_true", help="continue the run in OUT from its checkpoint")
+    mode.add_argument("--overwrite", action="store_true",
+                      help="replace the run in OUT (deletes tinysr's files there; nothing else)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_config_args, config_from_args, print_json
+from ._common import add_config_args, add_run_args, config_from_args, print_json
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -13,9 +13,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_config_args(p)
     p.add_argument("--benchmarks", metavar="DIR", default=None,
                    help="benchmark root (Set5/Set14/B100 in the EDSR layout); default: the built-in eval photos")
-    p.add_argument("--out", default="runs/run", help="output folder (default: runs/run)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT")
-    p.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    add_run_args(p, "runs/run")
     p.set_defaults(func=run)
 
 
@@ -24,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline import run_pipeline
 
     cfg = config_from_args(args)
-    summary = run_pipeline(cfg, out=args.out, benchmarks=args.benchmarks, resume=args.resume, device=args.device)
+    summary = run_pipeline(cfg, out=args.out, benchmarks=args.benchmarks, resume=args.resume, overwrite=args.overwrite, device=args.device)
     if args.json:
         print_json({"results": summary["results"]})
     else:

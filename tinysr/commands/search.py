@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_config_args, config_from_args, print_json
+from ._common import add_config_args, add_run_args, config_from_args, print_json
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="differentiable architecture search -> genotype.json",
                        description=__doc__)
     add_config_args(p)
-    p.add_argument("--out", default="runs/search", help="output folder (default: runs/search)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    p.add_argument("--json", action="store_true", help="print the genotype as one JSON object")
+    add_run_args(p, "runs/search")
     p.set_defaults(func=run)
 
 
@@ -22,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from ..search import run_search
 
     cfg = config_from_args(args)
-    result = run_search(cfg, out=args.out, resume=args.resume, device=args.device)
+    result = run_search(cfg, out=args.out, resume=args.resume, overwrite=args.overwrite, device=args.device)
     if args.json:
         print_json({"genotype": result.genotype.to_dict(), "out": str(args.out)})
     else:

@@ -8,19 +8,20 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_config_args, config_from_args, print_json
+from ..config import override
+from ._common import add_config_args, add_run_args, config_from_args, print_json
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="retrain a genotype -> model.pt", description=__doc__)
-    p.add_argument("--genotype", required=True, metavar="FILE|NAME",
-                   help="a genotype.json or a published name (dlsr, dlsr_para, dlsr_tiny)")
+    p.add_argument("--genotype", default=None, metavar="FILE|NAME",
+                   help="a genotype.json or a published name (dlsr, dlsr_para, dlsr_tiny); optional with --init")
     add_config_args(p)
     p.add_argument("--init", metavar="MODEL.pt", default=None,
                    help="start from this tinysr model.pt (an x2 model for x3/x4 keeps its body, new head)")
-    p.add_argument("--out", default="runs/train", help="output folder (default: runs/train)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    p.add_argument("--json", action="store_true", help="print a summary as one JSON object")
+    p.add_argument("--val", metavar="DIR", default=None,
+                   help="folder of HR images to pick the best model on (default: train.val of the preset)")
+    add_run_args(p, "runs/train")
     p.set_defaults(func=run)
 
 
@@ -30,8 +31,15 @@ def run(args: argparse.Namespace) -> int:
     from ..complexity import count_params
     from ..train import run_train
 
+    if args.genotype is None and args.init is None:
+        raise ValueError("give --genotype FILE|NAME (what to train) or --init MODEL.pt (what to start from)")
     cfg = config_from_args(args)
-    result = run_train(args.genotype, cfg, out=args.out, resume=args.resume, init=args.init, device=args.device)
+    if args.val is not None:
+        cfg = override(cfg, {"train.val": args.val})
+    if cfg.name == "paper" and args.genotype == "dlsr_tiny" and not any("w_lr" in o for o in args.overrides):
+        cfg = override(cfg, {"train.w_lr": 4e-4})    # the released dlsr_tiny script trains at 4e-4
+    result = run_train(args.genotype, cfg, out=args.out, resume=args.resume, overwrite=args.overwrite,
+                       init=args.init, device=args.device)
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
     summary = {"out": str(args.out), "scale": cfg.data.scale, "params": count_params(result.model),

@@ -1,44 +1,70 @@
-r"""The differentiable expected cost of a supernet's architecture, used as the complexity penalty.
+r"""What an architecture costs: the released (gradient-free) term, and tinysr's differentiable budget.
 
-Cell level. Position ``l`` picks op ``k`` with probability ``p_lk = softmax(alpha_l)_k``, so the derived
-network's expected size is ``fixed + n_cells * sum_l sum_k p_lk c_k`` where ``c_k`` is op k's parameter
-count (or Multi-Adds at a 720p output) and ``fixed`` is everything that does not depend on the choice
-(head, distillation convs, ESA, fusions, tail). tinysr normalises it by the largest possible value::
+**Released term** (a value only). The authors' search adds ``sum_l sum_k softmax(alpha)_lk p_k / sum_k p_k``
+to the architecture loss, with ``p_k`` the ops' parameter counts at 50 channels in thousands
+(:data:`RELEASED_OP_KPARAMS`), computed from ``alpha.data`` in numpy: it is a constant, so **no gradient
+reaches alpha from it** and the released search has no complexity pressure at all. tinysr reports it in the
+history (:func:`released_cost`) and never differentiates it.
 
-    cell_term = (fixed + n * sum_l sum_k p_lk c_k) / (fixed + n * 3 * max_k c_k)       in (0, 1]
+**Budget** (tinysr's option, ``search.budget_params`` or ``search.budget_multi_adds``). Position ``l`` picks
+op ``k`` with probability ``p_lk = softmax(alpha_l)_k``, so the derived network -- at the width it will be
+*retrained* at -- has the expected size::
 
-Network level. Every derived cell fuses exactly two predecessors with the same 2C -> C conv, so the choice
-of predecessors does not change the parameter count or Multi-Adds. What it changes is how far back a
-feature map must be fetched: ``B_{j-1}`` has just been written, ``B_i`` with ``i < j - 1`` must be kept and
-read back from memory. tinysr charges the expected distance, normalised::
+    E = F + n * sum_l sum_k p_lk c_k                                  (params, or Multi-Adds at 720p)
 
-    net_term = mean_j  sum_i softmax(beta_j)_i * (j - 1 - i) / (j - 2)                 in [0, 1]
+with ``c_k`` op k's cost, ``n`` cells and ``F`` everything that does not depend on the choice (head,
+distillation convs, ESA, fusions, tail; every derived cell fuses exactly 2 predecessors, so the betas do not
+change the size). The penalty is a squared hinge on the log-ratio::
 
-    expected_cost = (1 - network_share) * cell_term + network_share * net_term        in [0, 1]
+    penalty(E, B) = max(0, log(E / B)) ** 2                            (0 inside the budget)
 
-Both terms stay in the autograd graph, so every alpha and every beta gets a gradient. (The released code
-computed ``sum_l sum_k p_lk c_k / sum_k c_k`` from ``alpha.data`` in numpy: no gradient reached alpha, and
-betas had no cost at all.) With no bias, an op's MACs per pixel equal its parameter count, so ``kind``
-only changes ``fixed``: Multi-Adds weight ESA's cheap strided branch and the pixel-shuffle head differently.
+weighted by ``search.lambda_cost`` and added to the architecture loss, whose data part is an L1 distance in
+pixel units (typically 3-10 on [0, 255] images). 10% over budget costs ``lambda * 0.009``; 50% over costs
+``lambda * 0.16``; the gradient on ``log E`` is ``2 lambda log(E/B)``. Compare the data gradient on alpha,
+~0.01 per row at the start of a search: ``lambda`` of order 1-10 makes the budget a firm constraint without
+swamping the data inside it. Working on ``log E`` makes the weight independent of the budget's unit.
+
+**Network-level term** (``search.network_cost``, 0 by default). The expected distance of the fetched
+predecessors, ``mean_j sum_i softmax(beta_j)_i (j-1-i)/(j-2)`` in [0, 1]: a preference for short
+connections (it does not change the parameter count). Not in the paper or the released code.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import torch
 
+from ..complexity import count_params, lr_size_720p, multi_adds
+from ..genotype import Genotype
+from ..model import DLSRNet
 from ..ops import PRIMITIVES, op_cost
 
+__all__ = ["KINDS", "RELEASED_OP_KPARAMS", "released_cost", "fixed_and_op_costs", "expected_size",
+           "budget_penalty", "network_distance", "expected_cost"]
+
 KINDS = ("params", "multi_adds")
+#: p_k of the released search script: the 9 ops' parameter counts at 50 channels, in thousands.
+RELEASED_OP_KPARAMS = (2.5, 22.5, 62.5, 122.5, 5.9, 7.5, 9.9, 2.95, 3.75)
 
 
-@lru_cache(maxsize=32)
-def _fixed_and_op_costs(C: int, cells: int, scale: int, kind: str) -> tuple[float, tuple[float, ...]]:
-    """``fixed`` cost and per-op costs ``c_k`` (same unit: params, or MACs at a 720p output)."""
-    from ..complexity import count_params, lr_size_720p, multi_adds
-    from ..genotype import Genotype
-    from ..model import DLSRNet
+def released_cost(net) -> float:
+    """The released cost value ``sum_l sum_k softmax(alpha)_lk p_k / sum_k p_k`` (no gradient; per-cell
+    alphas: their mean over cells)."""
+    with torch.no_grad():
+        probs = net.alpha_probs()
+        if probs.dim() == 3:
+            probs = probs.mean(dim=0)
+        p = torch.tensor(RELEASED_OP_KPARAMS, dtype=probs.dtype, device=probs.device)
+        return float((probs * p).sum() / p.sum())
 
+
+@lru_cache(maxsize=64)
+def fixed_and_op_costs(C: int, cells: int, scale: int, kind: str) -> tuple[float, tuple[float, ...]]:
+    """``F`` and the per-op costs ``c_k`` of a derived network of width ``C`` (same unit: params, or
+    MACs at a 720p output)."""
+    if kind not in KINDS:
+        raise ValueError(f"cost kind {kind!r} is not known; choose one of {KINDS}")
     ops = [op_cost(name, C)[0] for name in PRIMITIVES]
     chain = tuple((j - 2, j - 1) for j in range(3, cells + 1))
     net = DLSRNet(Genotype(ops=("conv_1x1",) * 3, inputs=chain, channels=C, cells=cells), scale)
@@ -48,21 +74,34 @@ def _fixed_and_op_costs(C: int, cells: int, scale: int, kind: str) -> tuple[floa
     return float(multi_adds(net, scale) - 3 * cells * ops[0] * h * w), tuple(float(c * h * w) for c in ops)
 
 
-def expected_cost(net, kind: str = "params", network_share: float = 0.1) -> torch.Tensor:
-    """Differentiable expected cost in [0, 1] of ``net`` (a :class:`~tinysr.space.SuperNet`) under
-    softmax(alpha) and softmax(beta); see the module docstring. Returns a 0-dim tensor."""
-    if kind not in KINDS:
-        raise ValueError(f"cost kind {kind!r} is not known; choose one of {KINDS}")
-    fixed, ops = _fixed_and_op_costs(net.C, net.n_cells, net.scale, kind)
+def expected_size(net, kind: str = "params", channels: int | None = None) -> torch.Tensor:
+    """Differentiable expected params (or Multi-Adds) of the network derived from ``net`` (a SuperNet)
+    when built at width ``channels`` (None: the supernet's own). 0-dim tensor, in counts."""
+    fixed, ops = fixed_and_op_costs(channels or net.C, net.n_cells, net.scale, kind)
     c = torch.tensor(ops, dtype=net.alpha.dtype, device=net.alpha.device)
-    probs = net.alpha_probs()                       # (3, 9) or (cells, 3, 9)
-    per_cell = (probs * c).sum(dim=(-1, -2))        # expected op cost of one cell (or each cell)
-    n = net.n_cells
-    ops_total = per_cell * n if per_cell.dim() == 0 else per_cell.sum()
-    cell_term = (fixed + ops_total) / (fixed + n * 3 * max(ops))
+    per_cell = (net.alpha_probs() * c).sum(dim=(-1, -2))      # one cell's op cost (or each cell's)
+    total = per_cell * net.n_cells if per_cell.dim() == 0 else per_cell.sum()
+    return fixed + total
+
+
+def budget_penalty(expected: torch.Tensor, budget: float) -> torch.Tensor:
+    """``max(0, log(expected / budget)) ** 2`` (module docstring); 0-dim tensor."""
+    if not budget > 0:
+        raise ValueError(f"a budget must be > 0, got {budget!r}")
+    return torch.relu(torch.log(expected) - math.log(budget)) ** 2
+
+
+def network_distance(net) -> torch.Tensor:
+    """Expected distance of the fetched predecessors, in [0, 1] (module docstring); 0-dim tensor."""
     terms = []
     for j, p in enumerate(net.beta_probs(), start=3):
         dist = torch.arange(j - 2, -1, -1, dtype=p.dtype, device=p.device) / (j - 2)
         terms.append((p * dist).sum())
-    net_term = torch.stack(terms).mean()
-    return (1 - network_share) * cell_term + network_share * net_term
+    return torch.stack(terms).mean()
+
+
+def expected_cost(net, kind: str = "params") -> torch.Tensor:
+    """The expected size normalised by the largest network of the space (all ``conv_7x7``), in (0, 1]:
+    a unit-free number for plots and the notebooks. Differentiable in alpha."""
+    fixed, ops = fixed_and_op_costs(net.C, net.n_cells, net.scale, kind)
+    return expected_size(net, kind) / (fixed + net.n_cells * 3 * max(ops))

@@ -17,6 +17,9 @@ the first and the architecture optimiser from the second (DARTS' controller patt
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator, Mapping
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -25,6 +28,9 @@ from ..cell import DistillationCell, Fusion, make_upsampler
 from ..genotype import Genotype
 from ..ops import PRIMITIVES
 from .mixed import MixedOp
+from .released import load_released as _load_released
+
+__all__ = ["SearchCell", "SuperNet"]
 
 
 class SearchCell(DistillationCell):
@@ -56,6 +62,8 @@ class SuperNet(nn.Module):
             raise ValueError(f"a SuperNet needs at least 3 cells (network-level choices start at B3); got {cells}")
         self.C, self.n_cells, self.scale = C, cells, scale
         self.per_cell_alpha, self.gumbel, self.tau = per_cell_alpha, gumbel, tau
+        self.alpha_tau = 1.0          # softmax temperature of alpha in the forward (search.tau_start/tau_end)
+        self._noise: torch.Tensor | None = None
         self.fea_conv = nn.Conv2d(3, C, 3, padding=1)
         self.cells = nn.ModuleList(SearchCell(C, fast) for _ in range(cells))
         self.fusions = nn.ModuleList(Fusion(j - 1, C) for j in range(3, cells + 1))
@@ -93,9 +101,30 @@ class SuperNet(nn.Module):
         return [F.softmax(b, dim=-1) for b in self.betas]
 
     def _op_weights(self) -> torch.Tensor:
+        logits = self.alpha / self.alpha_tau if self.alpha_tau != 1.0 else self.alpha
         if self.gumbel and self.training:
-            return F.gumbel_softmax(self.alpha, tau=self.tau, dim=-1)
-        return self.alpha_probs()
+            noise = self._noise if self._noise is not None else _gumbel_noise(self.alpha)
+            return F.softmax((logits + noise) / self.tau, dim=-1)
+        return F.softmax(logits, dim=-1)
+
+    @contextmanager
+    def frozen_noise(self) -> Iterator[None]:
+        """With Gumbel sampling, draw one noise sample and use it for every forward inside the block
+        (an architecture step's virtual and perturbed forwards see the same relaxed architecture)."""
+        if not (self.gumbel and self.training):
+            yield
+            return
+        self._noise = _gumbel_noise(self.alpha)
+        try:
+            yield
+        finally:
+            self._noise = None
+
+    def load_released(self, state_dict: Mapping[str, torch.Tensor]) -> "SuperNet":
+        """Load a state dict of the authors' released search supernet (``RFDN_beta1`` keys, see
+        :mod:`tinysr.space.released`), with shape checks; returns ``self``."""
+        _load_released(self, state_dict)
+        return self
 
     def set_aux_skip(self, weight: float) -> None:
         """Weight of the DARTS- auxiliary skip added to every mixed op (0 = off)."""
@@ -131,6 +160,11 @@ class SuperNet(nn.Module):
             ops = tuple(PRIMITIVES[_argmax_first(row)] for row in scores)
             inputs = tuple(tuple(sorted(i + 1 for i in _top2_first(b))) for b in self.betas)
         return Genotype(ops=ops, inputs=inputs, channels=self.C, cells=self.n_cells, scale=self.scale)
+
+
+def _gumbel_noise(like: torch.Tensor) -> torch.Tensor:
+    """Standard Gumbel noise of ``like``'s shape: ``-log(Exp(1))``."""
+    return -torch.empty_like(like).exponential_().log()
 
 
 def _argmax_first(values: torch.Tensor) -> int:

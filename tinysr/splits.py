@@ -1,0 +1,90 @@
+"""Which images feed which step: weight steps, architecture steps, retraining, model selection.
+
+**Search** (``search_photos``). Built-in photos: their ``train`` and ``arch`` parts (disjoint scenes). A
+folder: its images sorted by file name, split by ``data.arch_split``:
+
+- ``"tail"`` (the released rule; ``paper``): EDSR's ``--data_range 1-3000/3000-3450`` on DF2K's 3450
+  sorted images, i.e. weights on images 1..3000 and architecture steps on images 3000..3450 -- the
+  two 1-based inclusive ranges share image 3000. For a folder of N images tinysr keeps the same shape:
+  weights on the first ``N - round(N * arch_fraction)`` names, architecture on the rest plus the last
+  weight image (``arch_fraction = 450/3450``, about 13%, in ``paper``).
+- ``"random"``: a seeded shuffle (:func:`tinysr.data.split_photos`), the two parts disjoint.
+
+**Retraining** (``train_photos``): every image (the released ``--data_range 1-3450``; built-in: the
+``train`` and ``arch`` parts). The model kept as ``model.pt`` is picked by validation PSNR-Y on
+``train.val``: ``"set5"`` -- Set5 when the benchmarks are found (the released practice, which selects on a
+test set: Set5 numbers of such a model are optimistic), else the built-in eval photos; ``"builtin"`` --
+the built-in eval photos; or a folder of HR images (``--val DIR``), whose LR is made with the exact
+MATLAB bicubic.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .config import Config
+from .data import builtin_photos, load_benchmark, load_folder, modcrop, split_photos
+from .paths import find_benchmarks
+from .resize import imresize
+
+__all__ = ["split_names", "search_photos", "train_photos", "validation_pairs"]
+
+Pairs = dict[str, tuple[np.ndarray, np.ndarray]]   # name -> (lr, hr) uint8
+
+
+def split_names(names: list[str], arch_fraction: float, rule: str = "tail", seed: int = 0) -> tuple[list[str], list[str]]:
+    """``(weight_names, arch_names)`` of ``names`` by ``rule`` (module docstring)."""
+    order = sorted(names)
+    if rule == "random":
+        return split_photos(order, arch_fraction, seed)
+    if rule != "tail":
+        raise ValueError(f"data.arch_split={rule!r}: allowed values are 'tail', 'random'")
+    n = len(order)
+    if n < 2:
+        raise ValueError(f"a search needs at least 2 images (weights and architecture steps), found {n}")
+    n_w = min(max(n - round(n * arch_fraction), 1), n - 1)
+    return order[:n_w], order[n_w - 1:]
+
+
+def search_photos(cfg: Config) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """HR photos for weight steps and for architecture steps: name -> uint8 (H, W, 3)."""
+    if cfg.data.source == "builtin":
+        return builtin_photos("train"), builtin_photos("arch")
+    images = load_folder(cfg.data.source, max_images=cfg.data.max_images)
+    w, a = split_names(sorted(images), cfg.data.arch_fraction, cfg.data.arch_split, cfg.seed)
+    return {n: images[n] for n in w}, {n: images[n] for n in a}
+
+
+def _pairs(images: dict[str, np.ndarray], scale: int) -> Pairs:
+    out = {}
+    for name, img in sorted(images.items()):
+        hr = modcrop(img, scale)
+        out[name] = (imresize(hr, 1 / scale), hr)
+    return out
+
+
+def validation_pairs(cfg: Config) -> tuple[str, Pairs]:
+    """``(source, {name: (lr, hr)})`` for model selection by ``cfg.train.val`` (module docstring);
+    ``source`` says what was used ("Set5 (<root>)", "builtin-eval", or the folder)."""
+    scale, val = cfg.data.scale, cfg.train.val
+    if val == "set5" and (root := find_benchmarks("Set5")) is not None:
+        items = load_benchmark(root, "Set5", scale)
+        pairs = {it.stem: (it.lr, it.hr) for it in items}
+        source = f"Set5 ({root})"
+    elif val in ("set5", "builtin"):
+        pairs, source = _pairs(builtin_photos("eval"), scale), "builtin-eval"
+    else:
+        if not Path(val).is_dir():
+            raise FileNotFoundError(f"train.val={val!r}: no such folder; give a folder of HR images (--val DIR), "
+                                    "'set5' or 'builtin'")
+        pairs, source = _pairs(load_folder(val), scale), str(val)
+    names = sorted(pairs)[: cfg.train.val_images or None]
+    return source, {n: pairs[n] for n in names}
+
+
+def train_photos(cfg: Config) -> dict[str, np.ndarray]:
+    """Every training image: the built-in ``train`` + ``arch`` parts, or the whole folder."""
+    if cfg.data.source == "builtin":
+        return builtin_photos("train+arch")
+    return load_folder(cfg.data.source, max_images=cfg.data.max_images)
