@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
-# Benchmarks for the demo: $TINYSR_DATA/benchmarks, else $TINYSR_SHARED/data/benchmarks, else built-in photos.
-BENCH  := $(firstword $(foreach d,$(TINYSR_DATA)/benchmarks $(TINYSR_SHARED)/data/benchmarks,$(wildcard $(d)/Set5)))
+# Benchmarks for the demo (their Set5 folder), found by the one data rule of tinysr/paths.py ($TINYSR_DATA,
+# ./datasets, $TINYSR_SHARED/data), else empty: built-in photos. Expanded when the demo runs, after install.
+BENCH   = $(shell $(PY) -c "from tinysr.paths import find_benchmarks; b = find_benchmarks(); print(b / 'Set5' if b else '')")
 
 .PHONY: install demo test test-slow lab clean
 

@@ -2,7 +2,8 @@
 
     python benchmarks/official_eval.py [--official DIR] [--benchmarks DIR] [--sets Set5,Set14,B100] [--json]
 
-Defaults: ``$TINYSR_SHARED/data/official`` and ``$TINYSR_SHARED/data/benchmarks``. Prints, per checkpoint
+Defaults: ``<root>/official`` and ``<root>/benchmarks`` of the first data root that has them, by the one
+rule of :mod:`tinysr.paths` (``$TINYSR_DATA``, ``./datasets``, ``$TINYSR_SHARED/data``). Prints, per checkpoint
 and set, PSNR-Y / SSIM-Y (shave = 2) and the wall-clock seconds of the set (inference + metrics, CPU unless
 a GPU is present), plus params and Multi-Adds @720p. The checkpoints are read in place, never copied.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -18,33 +18,35 @@ from pathlib import Path
 from tinysr.complexity import count_params, multi_adds
 from tinysr.evaluate import evaluate
 from tinysr.model import load_official
+from tinysr.paths import OFFICIAL_FILES, describe_roots, find_benchmarks, find_official_file
 
-CHECKPOINTS = {  # file -> tinysr genotype name (SOURCES.md)
-    "RFDN_beta21_ps128_20210128_1000.pt": "dlsr",
-    "RFDN_beta1_para_loss.pt": "dlsr_para",
-    "RFDN_beta21_tiny18_ps128_20210306_lr4_700.pt": "dlsr_tiny",
-}
 # The paper's x2 PSNR/SSIM of DLSR (Set5 / Set14 / B100), for the last column.
 PUBLISHED_DLSR = {"Set5": (38.04, 0.9606), "Set14": (33.54, 0.9179), "B100": (32.24, 0.9003)}
 
 
 def main(argv: list[str] | None = None) -> int:
-    shared = Path(os.environ.get("TINYSR_SHARED", "../shared"))
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--official", type=Path, default=shared / "data" / "official")
-    p.add_argument("--benchmarks", type=Path, default=shared / "data" / "benchmarks")
+    p.add_argument("--official", type=Path, default=None, help="folder of the released .pt files")
+    p.add_argument("--benchmarks", type=Path, default=None, help="benchmark root (EDSR layout)")
     p.add_argument("--sets", default="Set5,Set14,B100")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = p.parse_args(argv)
     sets = [s for s in args.sets.split(",") if s]
+    found = find_official_file("dlsr")
+    official = args.official or (found.parent if found else None)
+    benchmarks = args.benchmarks or find_benchmarks(sets[0] if sets else "Set5")
+    if official is None or benchmarks is None:
+        print(f"official_eval: no {'official checkpoints' if official is None else 'benchmarks'} found "
+              f"({describe_roots()}); pass --official DIR / --benchmarks DIR", file=sys.stderr)
+        return 2
     rows = []
-    for fname, gname in CHECKPOINTS.items():
-        model = load_official(args.official / fname, gname)
+    for gname, fname in OFFICIAL_FILES.items():
+        model = load_official(official / fname, gname)
         row = {"genotype": gname, "file": fname, "params": count_params(model),
                "multi_adds": multi_adds(model, 2), "sets": {}}
         for name in sets:
             t0 = time.perf_counter()
-            res = evaluate(model, args.benchmarks, [name], 2)["sets"][name]
+            res = evaluate(model, benchmarks, [name], 2)["sets"][name]
             res["seconds"] = round(time.perf_counter() - t0, 1)
             row["sets"][name] = res
             print(f"{gname:10s} {name:6s} {res['psnr']:.3f} / {res['ssim']:.4f}  {res['seconds']:.1f} s",

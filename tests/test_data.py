@@ -1,107 +1,25 @@
-"""Image reading rules, built-in photos and their split, folders, training patches, benchmarks.
+"""Built-in photos and their split, folders, training patches, benchmark sets (single images: test_images.py).
 
 Bad input files are written into ``tmp_path`` at test time; nothing here is committed data."""
 from __future__ import annotations
 
 import shutil
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 import tinysr
-from tinysr.data import (BUILTIN_PHOTOS, EVAL_PHOTOS, PairedDataset, PatchSampler, builtin_photos, load_benchmark,
-                         load_folder, load_image, modcrop, save_image, split_photos)
+from tinysr import paths
+from tinysr.cell import ESA_MIN_SIZE
+from tinysr.data import (BUILTIN_PHOTOS, EVAL_PHOTOS, MIN_LR_SIZE, PatchSampler, builtin_photos, find_data_root,
+                         load_benchmark, load_folder)
+from tinysr.images import modcrop, save_image
+from tinysr.photos import split_photos
 from tinysr.resize import imresize
 
 RNG = np.random.default_rng(0)
-
-
-# -- load_image / save_image -------------------------------------------------------------------
-def test_rgb_and_gray_files(tmp_path, benchmarks_dir):
-    bridge = benchmarks_dir / "Set14" / "HR" / "bridge.png"       # a genuine mode-L file
-    keep, rgb = load_image(bridge, mode="keep"), load_image(bridge)
-    assert keep.shape == (512, 512) and keep.dtype == np.uint8
-    assert rgb.shape == (512, 512, 3) and (rgb == keep[:, :, None]).all()
-    baby = load_image(benchmarks_dir / "Set5" / "HR" / "baby.png", mode="keep")
-    assert baby.shape == (512, 512, 3)
-    baby[0, 0] = 0                                                  # writable
-    img = RNG.integers(0, 256, (7, 9, 3), dtype=np.uint8)
-    save_image(img, tmp_path / "sub" / "x.png")
-    np.testing.assert_array_equal(load_image(tmp_path / "sub" / "x.png"), img)
-    save_image(img[:, :, :1], tmp_path / "g.png")
-    assert load_image(tmp_path / "g.png", mode="keep").shape == (7, 9)
-
-
-def _png16_rgb(path: Path, arr: np.ndarray) -> None:
-    """Write a 48-bit RGB PNG by hand (Pillow cannot write one)."""
-    h, w, _ = arr.shape
-    raw = b"".join(b"\x00" + arr[y].astype(">u2").tobytes() for y in range(h))
-    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))  # noqa: E731
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
-                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
-def test_16_bit_files_keep_the_top_byte(tmp_path):
-    gray16 = RNG.integers(0, 65536, (6, 5), dtype=np.uint16)
-    Image.fromarray(gray16).save(tmp_path / "g16.png")
-    assert Image.open(tmp_path / "g16.png").mode == "I;16"
-    np.testing.assert_array_equal(load_image(tmp_path / "g16.png", mode="keep"), gray16 >> 8)
-    assert load_image(tmp_path / "g16.png").shape == (6, 5, 3)
-    rgb16 = RNG.integers(0, 65536, (4, 6, 3), dtype=np.uint16)
-    _png16_rgb(tmp_path / "rgb16.png", rgb16)
-    np.testing.assert_array_equal(load_image(tmp_path / "rgb16.png"), rgb16 >> 8)
-    Image.fromarray(np.full((3, 3), 70000, np.int32)).save(tmp_path / "i32.tif")
-    with pytest.raises(ValueError, match=r"i32\.tif.*beyond 16 bits.*8-bit PNG"):
-        load_image(tmp_path / "i32.tif")
-    Image.fromarray(np.zeros((3, 3), np.float32)).save(tmp_path / "f.tif")
-    with pytest.raises(ValueError, match=r"f\.tif.*float.*8-bit PNG"):
-        load_image(tmp_path / "f.tif")
-
-
-def test_alpha_is_composited_on_white(tmp_path):
-    rgba = np.array([[[10, 20, 30, 255], [10, 20, 30, 0], [0, 0, 0, 128]]], np.uint8)
-    Image.fromarray(rgba).save(tmp_path / "a.png")
-    out = load_image(tmp_path / "a.png")
-    np.testing.assert_array_equal(out[0, 0], [10, 20, 30])     # opaque: as is
-    np.testing.assert_array_equal(out[0, 1], [255, 255, 255])  # transparent: white
-    assert 120 <= out[0, 2, 0] <= 135                          # half: a blend
-    Image.fromarray(np.array([[[50, 255], [50, 0]]], np.uint8), mode="LA").save(tmp_path / "la.png")
-    np.testing.assert_array_equal(load_image(tmp_path / "la.png", mode="keep"), [[50, 255]])
-
-
-def test_palette_files(tmp_path):
-    rgb = RNG.integers(0, 256, (5, 5, 3), dtype=np.uint8)
-    pal = Image.fromarray(rgb).quantize(256)
-    pal.save(tmp_path / "p.png")
-    np.testing.assert_array_equal(load_image(tmp_path / "p.png"), np.asarray(pal.convert("RGB")))
-    pal.save(tmp_path / "pt.png", transparency=int(np.asarray(pal)[0, 0]))
-    assert (load_image(tmp_path / "pt.png")[0, 0] == 255).all()   # transparent index -> white
-    Image.fromarray(np.array([[0, 255]], np.uint8)).convert("1").save(tmp_path / "b.png")
-    np.testing.assert_array_equal(load_image(tmp_path / "b.png", mode="keep"), [[0, 255]])
-
-
-def test_unreadable_files(tmp_path):
-    (tmp_path / "junk.png").write_bytes(b"this is not a png")
-    with pytest.raises(ValueError, match=r"cannot read image .*junk\.png.*re-download"):
-        load_image(tmp_path / "junk.png")
-    Image.fromarray(RNG.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(tmp_path / "ok.png")
-    data = (tmp_path / "ok.png").read_bytes()
-    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match=r"cut\.png.*corrupt, truncated"):
-        load_image(tmp_path / "cut.png")
-    with pytest.raises(FileNotFoundError, match=r"nope\.png does not exist"):
-        load_image(tmp_path / "nope.png")
-    with pytest.raises(ValueError, match="'rgb' or 'keep'"):
-        load_image(tmp_path / "ok.png", mode="bgr")
-    with pytest.raises(ValueError, match="uint8.*float64"):
-        save_image(np.zeros((4, 4, 3)), tmp_path / "f.png")
-    with pytest.raises(ValueError, match=r"\(4, 4, 2\)"):
-        save_image(np.zeros((4, 4, 2), np.uint8), tmp_path / "f.png")
 
 
 # -- built-in photos ---------------------------------------------------------------------------
@@ -226,6 +144,19 @@ def test_patch_sampler_errors():
         PatchSampler({}, 2, 16, 4)
 
 
+def test_patch_sampler_names_the_image_and_gives_advice_that_works():
+    assert MIN_LR_SIZE == ESA_MIN_SIZE          # data sits below cell, so it repeats the value
+    ok, small = np.zeros((64, 64, 3), np.uint8), np.zeros((20, 24, 3), np.uint8)
+    with pytest.raises(ValueError, match=r"HR image 'hr_images\[1\]' is 24x20") as err:
+        PatchSampler([ok, small], 2, 32, 4)
+    assert "image 1" not in str(err.value)
+    # 20 px at x2 is 10 LR px: no patch size can help (ESA needs 15), so the advice is not "a smaller patch"
+    assert f"ESA needs LR patches of >= {ESA_MIN_SIZE} px per side" in str(err.value)
+    assert "remove it" in str(err.value) and "smaller patch" not in str(err.value)
+    with pytest.raises(ValueError, match=r"at most 40 here, and at least 30"):
+        PatchSampler({"mid": np.zeros((40, 44, 3), np.uint8)}, 2, 48, 4)
+
+
 # -- benchmarks --------------------------------------------------------------------------------
 def test_load_benchmark_genuine(benchmarks_dir):
     set5 = load_benchmark(benchmarks_dir, "Set5", 3)
@@ -266,17 +197,49 @@ def test_load_benchmark_errors(tmp_path, benchmarks_dir):
             load_benchmark(benchmarks_dir, "Set5", bad)
 
 
-def test_paired_dataset(benchmarks_dir):
-    hr_paths = sorted((benchmarks_dir / "Set5" / "HR").glob("*.png"))
-    lr_paths = [benchmarks_dir / "Set5" / "LR_bicubic" / "X2" / f"{p.stem}x2.png" for p in hr_paths]
-    genuine, made = PairedDataset(hr_paths, lr_paths, 2), PairedDataset(hr_paths, None, 2)
-    assert len(genuine) == 5
-    lr, hr = genuine[4]                                  # woman: 228x344
-    assert lr.shape == (3, 172, 114) and hr.shape == (3, 344, 228) and lr.dtype == torch.float32
-    lr2, hr2 = made[4]
-    assert torch.equal(lr, lr2) and torch.equal(hr, hr2)
-    with pytest.raises(ValueError, match="5 HR but 4 LR"):
-        PairedDataset(hr_paths, lr_paths[:4], 2)
-    swapped = PairedDataset(hr_paths[:1], [benchmarks_dir / "Set5" / "LR_bicubic" / "X2" / "babyx2.png"], 4)
-    with pytest.raises(ValueError, match="needs at least 1024x1024.*another image or scale"):
-        swapped[0]
+def _copy_set5(benchmarks_dir: Path, tmp_path: Path) -> Path:
+    shutil.copytree(benchmarks_dir / "Set5" / "HR", tmp_path / "Set5" / "HR")
+    shutil.copytree(benchmarks_dir / "Set5" / "LR_bicubic" / "X2", tmp_path / "Set5" / "LR_bicubic" / "X2")
+    return tmp_path / "Set5" / "LR_bicubic" / "X2"
+
+
+def test_load_benchmark_refuses_an_lr_file_of_another_image(tmp_path, benchmarks_dir):
+    lr_dir = _copy_set5(benchmarks_dir, tmp_path)
+    shutil.copy(lr_dir / "birdx2.png", lr_dir / "babyx2.png")         # bird's LR (144x144) in baby's place
+    with pytest.raises(ValueError, match=r"LR file .*babyx2\.png is 144x144 \(WxH\), but its HR baby\.png is "
+                                         r"512x512, so its x2 LR must be 256x256.*re-download"):
+        load_benchmark(tmp_path, "Set5", 2)
+
+
+def test_load_benchmark_refuses_lr_one_pixel_off_and_gray_vs_colour(tmp_path, benchmarks_dir):
+    lr_dir = _copy_set5(benchmarks_dir, tmp_path)
+    woman = np.asarray(tinysr.load_image(lr_dir / "womanx2.png"))        # 114x172 of a 228x344 HR
+    save_image(woman[:-1], lr_dir / "womanx2.png")
+    with pytest.raises(ValueError, match=r"womanx2\.png is 114x171 .* must be 114x172"):
+        load_benchmark(tmp_path, "Set5", 2)
+    save_image(woman[:, :, 0], lr_dir / "womanx2.png")
+    with pytest.raises(ValueError, match=r"womanx2\.png has shape \(172, 114\).*grayscale, the other colour"):
+        load_benchmark(tmp_path, "Set5", 2)
+
+
+def test_load_benchmark_refuses_two_hr_files_with_one_stem(tmp_path, benchmarks_dir):
+    _copy_set5(benchmarks_dir, tmp_path)
+    shutil.copy(tmp_path / "Set5" / "HR" / "bird.png", tmp_path / "Set5" / "HR" / "bird.bmp")
+    with pytest.raises(ValueError, match=r"bird\.bmp and .*bird\.png have the same stem 'bird'"):
+        load_benchmark(tmp_path, "Set5", 2)
+
+
+def test_find_data_root_follows_the_one_rule(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TINYSR_DATA", raising=False)
+    monkeypatch.delenv("TINYSR_SHARED", raising=False)
+    assert find_data_root() is None
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    monkeypatch.setenv("TINYSR_SHARED", str(tmp_path / "shared"))
+    assert find_data_root() == tmp_path / "shared" / "data"            # 3rd: $TINYSR_SHARED/data
+    (tmp_path / "datasets").mkdir()
+    assert find_data_root() == Path("datasets")                          # 2nd: ./datasets
+    (tmp_path / "mine").mkdir()
+    monkeypatch.setenv("TINYSR_DATA", str(tmp_path / "mine"))
+    assert find_data_root() == tmp_path / "mine"                         # 1st: $TINYSR_DATA
+    assert find_data_root() == paths.data_roots()[0]

@@ -1,9 +1,10 @@
 """evaluate / evaluate_bicubic / format_table and `tinysr evaluate`; the bicubic baseline must reproduce the
-published PSNRs (PAPER.md) to 0.02 dB: Set5 and Set14 here, B100 in the slow run."""
+published PSNRs (tinysr.published.PUBLISHED_BICUBIC) to 0.02 dB: Set5 and Set14 here, B100 in the slow run."""
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
 import types
 
@@ -15,7 +16,8 @@ import torch.nn.functional as F
 
 from tinysr.cli import main
 from tinysr.data import load_benchmark
-from tinysr.evaluate import PUBLISHED_BICUBIC, evaluate, evaluate_bicubic, format_table
+from tinysr.evaluate import evaluate, evaluate_bicubic, format_table
+from tinysr.published import PUBLISHED_BICUBIC
 from tinysr.resize import imresize
 
 
@@ -139,16 +141,38 @@ def test_cli_bad_arguments(capsys, argv, message):
 
 
 def test_cli_default_benchmarks(capsys, monkeypatch, tmp_path, benchmarks_dir):
+    """Without --benchmarks: the one data rule of tinysr.paths, and an error that says where it looked."""
+    monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("TINYSR_DATA", raising=False)
-    assert "TINYSR_DATA is not set; pass --benchmarks DIR" in _cli_error(capsys, ["--bicubic", "--scale", "2"])
-    monkeypatch.setenv("TINYSR_DATA", str(tmp_path))
-    assert re.search(r"benchmarks \(.*benchmarks\) does not exist", _cli_error(capsys, ["--bicubic", "--scale", "2"]))
-    (tmp_path / "benchmarks").symlink_to(benchmarks_dir)
+    monkeypatch.delenv("TINYSR_SHARED", raising=False)
+    err = _cli_error(capsys, ["--bicubic", "--scale", "2", "--sets", "Set5"])
+    assert re.search(r"no benchmarks/Set5 folder found \(looked in \$TINYSR_DATA \(unset\), then \./datasets, "
+                     r"then \$TINYSR_SHARED/data \(unset\)\); pass --benchmarks DIR", err)
+    monkeypatch.setenv("TINYSR_DATA", str(tmp_path / "mine"))
+    assert f"$TINYSR_DATA ({tmp_path / 'mine'})" in _cli_error(capsys, ["--bicubic", "--scale", "2"])
+    (tmp_path / "datasets").mkdir()
+    (tmp_path / "datasets" / "benchmarks").symlink_to(benchmarks_dir)       # 2nd root: ./datasets
     assert main(["evaluate", "--bicubic", "--scale", "4", "--sets", "Set5", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["results"][0]["sets"]["Set5"]["images"] == 5
+    shutil.rmtree(tmp_path / "datasets")
+    monkeypatch.setenv("TINYSR_SHARED", str(benchmarks_dir.parents[1]))     # 3rd root: $TINYSR_SHARED/data
+    assert main(["evaluate", "--bicubic", "--scale", "4", "--sets", "Set14", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["results"][0]["sets"]["Set14"]["images"] == 14
     with pytest.raises(SystemExit):
         main(["evaluate", "--bicubic", "--model", "m.pt", "--scale", "2"])   # mutually exclusive
     capsys.readouterr()
+
+
+def test_cli_refuses_an_lr_file_of_another_image(capsys, tmp_path, benchmarks_dir):
+    """Set5 with bird's x2 LR in place of baby's: a one-line error naming baby, not a wrong PSNR."""
+    shutil.copytree(benchmarks_dir / "Set5", tmp_path / "Set5")
+    lr_dir = tmp_path / "Set5" / "LR_bicubic" / "X2"
+    shutil.copy(lr_dir / "birdx2.png", lr_dir / "babyx2.png")
+    err = _cli_error(capsys, ["--bicubic", "--scale", "2", "--benchmarks", str(tmp_path), "--sets", "Set5"])
+    errors = [line for line in err.splitlines() if "error:" in line]        # the rest is progress
+    assert len(errors) == 1 and "Traceback" not in err
+    assert re.search(r"babyx2\.png is 144x144 \(WxH\), but its HR baby\.png is 512x512, so its x2 LR must be "
+                     r"256x256", errors[0])
 
 
 @pytest.fixture

@@ -118,3 +118,24 @@ def test_official_bare_state_dict_with_module_prefix(tmp_path, official_dir):
     torch.save(sd, tmp_path / "missing.pt")
     with pytest.raises(ValueError, match="LR_conv.bias.*missing"):
         load_official(tmp_path / "missing.pt", "dlsr_tiny")
+
+
+def test_find_official_uses_the_one_data_rule(tmp_path, monkeypatch):
+    from tinysr import paths
+    from tinysr.model import OFFICIAL_FILES, find_official
+
+    assert OFFICIAL_FILES is paths.OFFICIAL_FILES
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TINYSR_DATA", raising=False)
+    monkeypatch.setenv("TINYSR_SHARED", str(tmp_path / "shared"))
+    assert find_official("dlsr") is None
+    shared = tmp_path / "shared" / "data" / "official" / OFFICIAL_FILES["dlsr"]
+    local = tmp_path / "datasets" / "official" / OFFICIAL_FILES["dlsr"]
+    for f in (shared, local):
+        f.parent.mkdir(parents=True)
+        f.write_bytes(b"")
+    assert find_official("dlsr").resolve() == local.resolve()            # ./datasets comes before $TINYSR_SHARED
+    local.unlink()
+    assert find_official("dlsr") == shared
+    with pytest.raises(ValueError, match="no released checkpoint for 'nope'"):
+        find_official("nope")

@@ -14,6 +14,7 @@ from matplotlib.patches import FancyArrowPatch, Rectangle  # noqa: E402
 from tinysr import viz  # noqa: E402
 from tinysr.genotype import Genotype, get_genotype  # noqa: E402
 from tinysr.ops import PRIMITIVES  # noqa: E402
+from tinysr.published import published_points  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -161,7 +162,7 @@ def test_pareto_front_selects_non_dominated_points():
 
 def test_plot_pareto_points_published_and_front():
     pts = [{"name": "tinysr", "multi_adds": 20e9, "psnr": 36.0, "params": 93_000}]
-    published = viz.published_points("Set5")
+    published = published_points("Set5")
     assert {"SRCNN", "FALSR-A", "DLSR"} <= {p["name"] for p in published}
     fig = viz.plot_pareto(pts, published)
     (ax,) = fig.axes
@@ -182,3 +183,17 @@ def test_resize_comparison_three_panels():
     img = np.random.default_rng(0).integers(0, 256, (32, 48, 3), dtype=np.uint8)
     fig = viz.plot_resize_comparison(img, scale=4)
     assert len(_image_axes(fig)) == 3
+
+
+def test_viz_package_reexports_its_modules_functions():
+    from tinysr.viz import diagram, history, results
+
+    for module in (history, diagram, results):
+        for name in module.__all__:
+            assert getattr(viz, name) is getattr(module, name), name
+    assert sorted(viz.__all__) == sorted(history.__all__ + diagram.__all__ + results.__all__)
+
+
+def test_save_writes_the_file(tmp_path):
+    fig = viz.draw_genotype("dlsr_tiny", save=tmp_path / "g.png")
+    assert isinstance(fig, Figure) and (tmp_path / "g.png").stat().st_size > 1000

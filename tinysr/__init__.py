@@ -1,7 +1,11 @@
 """tinysr: learn and reproduce DLSR, differentiable NAS for extremely lightweight super-resolution.
 
-Public names are imported lazily from their modules (``tinysr.imresize`` is ``tinysr.resize.imresize``),
-so ``import tinysr`` is fast and each stage can be used alone.
+The top-level names are the ``__all__`` of the modules in :data:`_MODULES`, imported lazily on first use
+(``tinysr.imresize`` is ``tinysr.resize.imresize``), so ``import tinysr`` is fast and each stage can be used
+alone. :data:`_MODULES` repeats each module's ``__all__``; ``tests/test_layers.py`` fails when the two
+disagree. A name two modules export (a re-export, e.g. ``OFFICIAL_FILES`` of ``paths`` and ``model``) comes
+from the first module listed, and is the same object in both. A name that is also a module name
+(``evaluate``) means the module: the function is ``tinysr.evaluate.evaluate``.
 """
 from __future__ import annotations
 
@@ -10,42 +14,59 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_EXPORTS = {
-    # config
-    "Config": "config", "DataConfig": "config", "SearchConfig": "config", "TrainConfig": "config",
-    "EvalConfig": "config", "preset": "config", "override": "config", "default_preset_name": "config",
-    # utils
-    "get_device": "utils", "seed_everything": "utils",
-    # data, resize, metrics
-    "imresize": "resize", "imresize_pt": "resize",
-    "rgb2ycbcr": "metrics", "calculate_psnr": "metrics", "calculate_ssim": "metrics",
-    "calculate_psnr_pt": "metrics", "calculate_ssim_pt": "metrics",
-    "load_image": "data", "save_image": "data", "builtin_photos": "data", "load_benchmark": "data",
-    "PatchSampler": "data", "PairedDataset": "data", "split_photos": "data", "modcrop": "data",
-    "BenchmarkImage": "data", "find_data_root": "data", "receptive_field": "ops",
-    # network
-    "OPS": "ops", "PRIMITIVES": "ops", "op_cost": "ops",
-    "Genotype": "genotype", "get_genotype": "genotype", "GENOTYPES": "genotype",
-    "MixedOp": "space", "SearchCell": "space", "SuperNet": "space",
-    "DLSRNet": "model", "load_official": "model", "find_official": "model", "OFFICIAL_FILES": "model", "super_resolve": "inference",
-    "count_params": "complexity", "multi_adds": "complexity", "latency": "complexity", "thop_macs": "complexity",
-    "expected_cost": "complexity", "save_model": "model", "load_model": "model",
-    # search, train, evaluate
-    "Architect": "architect", "hessian_vector_product": "architect", "run_search": "search", "SearchResult": "search",
-    "run_train": "train", "get_loss": "losses", "evaluate_bicubic": "evaluate",  # evaluate(): tinysr.evaluate.evaluate
-    "run_pipeline": "pipeline", "builtin_eval_set": "pipeline", "format_table": "evaluate", "PUBLISHED_X2": "published",
-    "PUBLISHED_BICUBIC": "published", "published_points": "published",
-    # figures
-    "plot_alpha_history": "viz", "plot_beta_history": "viz", "plot_alpha_bars": "viz", "plot_curves": "viz",
-    "draw_genotype": "viz", "plot_sr_crops": "viz", "plot_pareto": "viz", "pareto_front": "viz",
-    "plot_resize_comparison": "viz",
+# module (relative to tinysr) -> its __all__, lowest layer first (see tests/test_layers.py for the layers)
+_MODULES: dict[str, tuple[str, ...]] = {
+    "utils": ("get_device", "seed_everything", "atomic_save", "atomic_write_text", "safe_load"),
+    "config": ("PRESETS", "DataConfig", "SearchConfig", "TrainConfig", "EvalConfig", "Config", "ConfigError",
+               "FieldSpec", "CROSS_RULES", "field_spec", "field_names", "preset", "override", "default_preset_name"),
+    "images": ("IMAGE_EXTENSIONS", "load_image", "save_image", "modcrop", "to_rgb", "check_scale", "list_images"),
+    "resize": ("imresize", "imresize_pt", "cubic", "contributions", "output_size"),
+    "metrics": ("rgb2ycbcr", "calculate_psnr", "calculate_ssim", "calculate_psnr_pt", "calculate_ssim_pt"),
+    "losses": ("LOSSES", "HFEN_VARIANTS", "gaussian_kernel", "log_kernel", "hfen_released", "hfen_log", "hfen_loss",
+               "get_loss"),
+    "published": ("PUBLISHED_X2", "PUBLISHED_BICUBIC", "published_points"),
+    "paths": ("data_roots", "find_in_roots", "find_benchmarks", "find_official_file", "find_div2k", "describe_roots",
+              "OFFICIAL_FILES"),
+    "photos": ("BUILTIN_PHOTOS", "EVAL_PHOTOS", "split_photos", "builtin_photos"),
+    "data": ("find_data_root", "load_folder", "PatchSampler", "MIN_LR_SIZE", "BenchmarkImage", "load_benchmark"),
+    "ops": ("PRIMITIVES", "OPS", "op_cost", "receptive_field"),
+    "genotype": ("Genotype", "GENOTYPES", "get_genotype", "random_genotype"),
+    "space": ("MixedOp", "FastMixedOp", "SearchCell", "SuperNet", "expected_cost"),
+    "model": ("DLSRNet", "OFFICIAL_FILES", "find_official", "official_name", "describe_official", "load_official",
+              "save_model", "load_model"),
+    "complexity": ("OUTPUT_720P", "count_params", "lr_size_720p", "thop_macs", "multi_adds", "latency"),
+    "architect": ("Architect", "hessian_vector_product", "exact_hvp", "Batch"),
+    "inference": ("super_resolve",),
+    "search": ("Search", "SearchResult", "run_search", "budget_of", "Callback"),
+    "train": ("Trainer", "TrainResult", "run_train", "build_model", "validation_psnr", "ema_update"),
+    "evaluate": ("evaluate", "evaluate_bicubic", "format_table"),
+    "pipeline": ("run_pipeline", "builtin_eval_set", "RunResult", "BUILTIN_SET", "load_sets"),
+    "viz": ("plot_alpha_history", "plot_alphas", "plot_beta_history", "plot_alpha_bars", "plot_curves",
+            "draw_genotype", "plot_sr_crops", "pareto_front", "plot_pareto", "plot_resize_comparison"),
 }
+
+# public name -> the module it is read from (the first module listing it; module names are not shadowed)
+_EXPORTS: dict[str, str] = {}
+for _module, _names in _MODULES.items():
+    for _name in _names:
+        if _name not in _MODULES:
+            _EXPORTS.setdefault(_name, _module)
+del _module, _names, _name
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
 def __getattr__(name: str) -> Any:
+    """Import the module that defines ``name`` on first use (or the submodule ``name`` itself)."""
     if name in _EXPORTS:
-        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
-        return getattr(module, name)
-    raise AttributeError(f"module 'tinysr' has no attribute {name!r}")
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'tinysr' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS) | set(_MODULES))

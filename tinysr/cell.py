@@ -27,6 +27,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+__all__ = ["NEG_SLOPE", "act", "esa_min_size", "ESA_MIN_SIZE", "check_esa_size", "ESA", "DistillationCell",
+           "Fusion", "make_upsampler"]
+
 NEG_SLOPE = 0.05  # LeakyReLU slope of the released code
 
 

@@ -26,6 +26,10 @@ import time
 import torch
 import torch.nn as nn
 
+from .utils import get_device
+
+__all__ = ["OUTPUT_720P", "count_params", "lr_size_720p", "thop_macs", "multi_adds", "latency"]
+
 OUTPUT_720P = (720, 1280)  # (H, W) of the output Multi-Adds and latency are quoted at
 
 
@@ -85,8 +89,6 @@ def latency(model: nn.Module, scale: int, *, device: "str | torch.device | None"
     """Median seconds of one forward producing a 1280x720 output (LR input ``lr_size_720p(scale)``) on
     ``device`` (default: :func:`tinysr.utils.get_device`), after one warm-up, under ``torch.no_grad``.
     Runs on a deep copy, so the model's own device and mode are unchanged."""
-    from .utils import get_device
-
     dev = get_device(device) if not isinstance(device, torch.device) else device
     probe = copy.deepcopy(model).eval().to(dev)
     x = torch.rand(1, 3, *lr_size_720p(scale), device=dev) * 255
@@ -105,10 +107,3 @@ def latency(model: nn.Module, scale: int, *, device: "str | torch.device | None"
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
-
-def expected_cost(supernet: nn.Module, kind: str = "params", network_share: float = 0.1) -> torch.Tensor:
-    """The differentiable expected cost of a supernet's architecture in [0, 1]; see
-    :func:`tinysr.space.cost.expected_cost` (kept there, beside the search space it prices)."""
-    from .space.cost import expected_cost as _expected_cost
-
-    return _expected_cost(supernet, kind, network_share)

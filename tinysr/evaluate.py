@@ -1,13 +1,14 @@
 """Benchmark evaluation the way SR papers report it, and the bicubic baseline.
 
-Protocol (``../shared/docs/PAPER.md``, "Retraining and evaluation"): the network super-resolves the
+Protocol (the paper's, and every SR paper's since EDSR): the network super-resolves the
 genuine MATLAB-bicubic LR file; the SR output is clamped and rounded to uint8; the HR is mod-cropped to
 ``LR size * scale`` (top-left); PSNR and SSIM (MATLAB's) are computed on the BT.601 Y channel with
 ``scale`` pixels shaved from each border, and averaged over the images of each set. Grayscale images
 (Set14 ``bridge``) are compared on their single channel (see :mod:`tinysr.metrics`).
 
 The bicubic baseline upsamples the genuine LR files with the MATLAB-exact :func:`tinysr.resize.imresize`
-and reproduces the published numbers (Set5 33.66 / 30.39 / 28.42 dB at x2 / x3 / x4, ...) to 0.01 dB.
+and reproduces the published numbers (Set5 33.66 / 30.39 / 28.42 dB at x2 / x3 / x4, ...) to 0.01 dB;
+those numbers are :data:`tinysr.published.PUBLISHED_BICUBIC`.
 """
 from __future__ import annotations
 
@@ -17,19 +18,13 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import torch.nn as nn
 
-from .data import BenchmarkImage, check_scale, load_benchmark
+from .data import BenchmarkImage, load_benchmark
+from .images import check_scale
 from .inference import super_resolve
 from .metrics import calculate_psnr, calculate_ssim
 from .resize import imresize
 
-__all__ = ["evaluate", "evaluate_bicubic", "format_table", "PUBLISHED_BICUBIC"]
-
-# PSNR-Y (dB, shave = scale) of bicubic upsampling, as published (PAPER.md).
-PUBLISHED_BICUBIC = {
-    "Set5": {2: 33.66, 3: 30.39, 4: 28.42},
-    "Set14": {2: 30.24, 3: 27.55, 4: 26.00},
-    "B100": {2: 29.56, 3: 27.21, 4: 25.96},
-}
+__all__ = ["evaluate", "evaluate_bicubic", "format_table"]
 
 Benchmarks = str | Path | Mapping[str, Sequence[BenchmarkImage]]
 

@@ -1,6 +1,6 @@
 """A searched architecture as data: :class:`Genotype`, its JSON form, and the published genotypes.
 
-A DLSR architecture has two levels (see ``../shared/docs/PAPER.md``):
+A DLSR architecture has two levels (the DLSR paper, arXiv 2105.03939):
 
 - **cell level** — ``ops``: the op chosen at each of the 3 positions of the distillation cell; the same
   3 ops are used in every cell (one alpha of shape (3, 9) shared by all cells);
@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from .ops import PRIMITIVES
+
+__all__ = ["Genotype", "GENOTYPES", "get_genotype", "random_genotype"]
 
 N_OPS = 3          # searched positions per cell
 SCALES = (2, 3, 4)

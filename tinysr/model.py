@@ -43,7 +43,11 @@ import torch.nn.functional as F
 from .cell import ESA_MIN_SIZE, DistillationCell, Fusion, make_upsampler
 from .genotype import GENOTYPES, Genotype, get_genotype
 from .ops import OPS
+from .paths import OFFICIAL_FILES, find_official_file
 from .utils import atomic_save, safe_load
+
+__all__ = ["DLSRNet", "OFFICIAL_FILES", "find_official", "official_name", "describe_official", "load_official",
+           "save_model", "load_model"]
 
 
 class DLSRNet(nn.Module):
@@ -103,30 +107,11 @@ class DLSRNet(nn.Module):
 
 
 # -- official checkpoints --------------------------------------------------------------------------
-# The authors' released x2 checkpoints (``checkpoints/`` of DawnHH/DLSR-PyTorch) by tinysr genotype name.
-OFFICIAL_FILES: dict[str, str] = {
-    "dlsr": "RFDN_beta21_ps128_20210128_1000.pt",
-    "dlsr_para": "RFDN_beta1_para_loss.pt",
-    "dlsr_tiny": "RFDN_beta21_tiny18_ps128_20210306_lr4_700.pt",
-}
-
-
 def find_official(name: str = "dlsr") -> Path | None:
-    """The released checkpoint of genotype ``name`` if it is on this machine: ``<data root>/official/``
-    (see :func:`tinysr.data.find_data_root`) or ``$TINYSR_SHARED/data/official/``; else ``None``."""
-    import os
-
-    from .data import find_data_root
-
-    if name not in OFFICIAL_FILES:
-        raise ValueError(f"no released checkpoint for {name!r}; released: {', '.join(OFFICIAL_FILES)}")
-    roots = [find_data_root()]
-    if os.environ.get("TINYSR_SHARED"):
-        roots.append(Path(os.environ["TINYSR_SHARED"]) / "data")
-    for root in roots:
-        if root is not None and (root / "official" / OFFICIAL_FILES[name]).is_file():
-            return root / "official" / OFFICIAL_FILES[name]
-    return None
+    """The authors' released checkpoint of genotype ``name`` (``dlsr``, ``dlsr_para``, ``dlsr_tiny``) if it
+    is on this machine, else ``None``: ``<root>/official/<file>`` in the first data root that has it
+    (the one rule of :mod:`tinysr.paths`: ``$TINYSR_DATA``, ``./datasets``, ``$TINYSR_SHARED/data``)."""
+    return find_official_file(name)
 
 
 _TO_OFFICIAL = [  # (tinysr regex, official template); see the table in the module docstring

@@ -32,6 +32,8 @@ from typing import Callable
 
 import torch.nn as nn
 
+__all__ = ["PRIMITIVES", "OPS", "op_cost", "receptive_field"]
+
 PRIMITIVES: tuple[str, ...] = (
     "conv_1x1", "conv_3x3", "conv_5x5", "conv_7x7",
     "sep_conv_3x3", "sep_conv_5x5", "sep_conv_7x7",

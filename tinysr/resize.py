@@ -5,7 +5,7 @@ Why exact: every SR paper makes its LR test images with MATLAB, and PSNR moves b
 resizer. The genuine LR files in ``shared/data/benchmarks`` (Set5, Set14, B100 at x2/x3/x4, 357 files) are
 reproduced with 0 differing values by :func:`imresize` (``tests/test_resize.py`` checks all of them).
 
-The recipe (``../shared/docs/PAPER.md``, "MATLAB bicubic, exactly"), per axis, for output pixel
+The recipe (MATLAB's ``imresize.m``, bicubic, antialiasing on), per axis, for output pixel
 ``x = 1..out`` (1-based, as MATLAB):
 
 - Keys cubic kernel, a = -0.5::

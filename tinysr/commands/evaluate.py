@@ -5,16 +5,21 @@
 
 Without ``--json`` a table is printed; with it, one JSON object
 ``{"results": [{"scale": 2, ["params": .., "multi_adds": ..,] "sets": {"Set5": {"psnr": .., "ssim": .., "images": 5}}}]}``.
-Progress goes to stderr.
+Progress goes to stderr. Without ``--benchmarks`` the sets are looked for with the one data rule of
+:mod:`tinysr.paths` (``$TINYSR_DATA``, ``./datasets``, ``$TINYSR_SHARED/data``, each ``/benchmarks``).
+Model code is imported only in :func:`run`: ``tinysr --help`` builds every command's parser.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from ..paths import describe_roots, find_benchmarks
+
+__all__ = ["DEFAULT_SETS", "add_parser", "run"]
 
 DEFAULT_SETS = "Set5,Set14,B100"
 
@@ -29,7 +34,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--genotype", metavar="NAME", help="genotype of --official weights, e.g. dlsr, dlsr_tiny")
     p.add_argument("--scale", metavar="S[,S...]", help="scale(s), e.g. 2 or 2,3,4 (default for models: their own)")
     p.add_argument("--benchmarks", metavar="DIR",
-                   help="benchmark root (EDSR layout); default $TINYSR_DATA/benchmarks")
+                   help="benchmark root (EDSR layout); default: <root>/benchmarks of the first data root "
+                        "that has the first set ($TINYSR_DATA, ./datasets, $TINYSR_SHARED/data)")
     p.add_argument("--sets", default=DEFAULT_SETS, help=f"comma-separated sets (default {DEFAULT_SETS})")
     p.add_argument("--tile", type=int, default=0, help="LR tile size for inference (0 = whole image)")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: best available)")
@@ -50,19 +56,18 @@ def _scales(text: str | None) -> list[int] | None:
     return scales
 
 
-def _benchmarks(arg: str | None) -> Path:
+def _benchmarks(arg: str | None, first_set: str) -> Path:
+    """``--benchmarks DIR``, else ``paths.find_benchmarks(first_set)``; errors say where tinysr looked."""
     if arg:
         if not Path(arg).is_dir():
             raise FileNotFoundError(f"--benchmarks {arg} does not exist or is not a folder; get the sets with "
                                     "`python data_scripts/download.py benchmarks`")
         return Path(arg)
-    data = os.environ.get("TINYSR_DATA")
-    if data and (Path(data) / "benchmarks").is_dir():
-        return Path(data) / "benchmarks"
-    where = f"$TINYSR_DATA/benchmarks ({Path(data) / 'benchmarks'}) does not exist" if data else \
-        "TINYSR_DATA is not set"
-    raise ValueError(f"no benchmark folder: {where}; pass --benchmarks DIR (get the sets with "
-                     "`python data_scripts/download.py benchmarks`)")
+    found = find_benchmarks(first_set)
+    if found is None:
+        raise ValueError(f"no benchmarks/{first_set} folder found ({describe_roots()}); pass --benchmarks DIR "
+                         "or set TINYSR_DATA (get the sets with `python data_scripts/download.py benchmarks`)")
+    return found
 
 
 def _load_model(args: argparse.Namespace) -> tuple[Any, int | None]:
@@ -91,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--genotype goes with --official FILE (a --model file already holds its genotype)")
     if args.bicubic and not scales:
         raise ValueError("--bicubic needs --scale, e.g. --scale 2,3,4")
-    root = _benchmarks(args.benchmarks)
+    if not sets:
+        raise ValueError(f"--sets is empty ({args.sets!r}); pass e.g. --sets {DEFAULT_SETS}")
+    root = _benchmarks(args.benchmarks, sets[0])
     results = []
     if args.bicubic:
         for s in scales:

@@ -12,6 +12,8 @@ import argparse
 import json
 import sys
 
+__all__ = ["add_parser", "run"]
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("profile", help="params, Multi-Adds @720p output and latency of a genotype",

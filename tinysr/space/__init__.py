@@ -4,16 +4,12 @@
 - :mod:`.mixed`    the readable reference ``MixedOp``: ``sum_k softmax(alpha)_k * op_k(x)``;
 - :mod:`.fast`     ``FastMixedOp``, the same function computed with fewer, fused convolutions;
 - :mod:`.supernet` ``SearchCell`` and ``SuperNet`` (weights() / alphas(), derive() -> Genotype);
+- :mod:`.released` the authors' released supernet state dict <-> ``SuperNet`` keys;
 - :mod:`.cost`     ``expected_cost(net, kind)``.
 """
+from .cost import expected_cost
+from .fast import FastMixedOp
 from .mixed import MixedOp
 from .supernet import SearchCell, SuperNet
 
-__all__ = ["MixedOp", "SearchCell", "SuperNet", "FastMixedOp"]
-
-
-def __getattr__(name):
-    if name == "FastMixedOp":
-        from .fast import FastMixedOp
-        return FastMixedOp
-    raise AttributeError(name)
+__all__ = ["MixedOp", "FastMixedOp", "SearchCell", "SuperNet", "expected_cost"]

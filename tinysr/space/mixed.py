@@ -15,6 +15,8 @@ import torch.nn as nn
 
 from ..ops import OPS, PRIMITIVES
 
+__all__ = ["MixedOp"]
+
 
 class MixedOp(nn.Module):
     """All 9 candidate ops at width ``C``; ``forward(x, weights)`` with ``x`` (N, C, H, W) and
