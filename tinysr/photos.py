@@ -43,7 +43,7 @@ def _sklearn(filename: str) -> Callable[[], np.ndarray]:
 
 
 def _grace_hopper() -> np.ndarray:
-    from matplotlib import cbook
+    from matplotlib import cbook        # a photo loader too: importing matplotlib costs time data users need not pay
     with cbook.get_sample_data("grace_hopper.jpg") as fh, Image.open(fh) as im:
         return np.asarray(im.convert("RGB"))
 

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from ..cell import DistillationCell, Fusion, make_upsampler
 from ..genotype import Genotype
 from ..ops import PRIMITIVES
+from .fast import FastMixedOp
 from .mixed import MixedOp
 from .released import load_released as _load_released
 
@@ -38,10 +39,7 @@ class SearchCell(DistillationCell):
     ``forward(x, op_weights)`` with ``op_weights`` (3, 9)."""
 
     def __init__(self, C: int, fast: bool = False) -> None:
-        if fast:
-            from .fast import FastMixedOp as Mixed
-        else:
-            Mixed = MixedOp
+        Mixed = FastMixedOp if fast else MixedOp
         super().__init__(C, [Mixed(C) for _ in range(3)])
 
 
