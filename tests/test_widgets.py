@@ -3,8 +3,6 @@ types, the preset dropdown resets them, and Run (the button's handler, no browse
 drives the progress bar and the live figure."""
 from __future__ import annotations
 
-import dataclasses
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -14,7 +12,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from tinysr import widgets  # noqa: E402
-from tinysr.config import Config, override, preset  # noqa: E402
+from tinysr.config import PRESETS, Config, field_names, field_spec, override, preset  # noqa: E402
 from tinysr.genotype import Genotype  # noqa: E402
 
 # A search / retraining of a few seconds: 2 tiny steps each.
@@ -37,21 +35,23 @@ def _one_thread():
 
 def test_every_field_of_every_section_gets_a_control_of_the_right_kind():
     cfg = preset("laptop")
-    kinds = {bool: W.Checkbox, int: W.IntSlider, str: (W.Dropdown, W.Text), tuple: W.Text}
-    for section in ("data", "search", "train", "eval"):
-        for f in dataclasses.fields(getattr(cfg, section)):
-            value = getattr(getattr(cfg, section), f.name)
-            w = widgets.make_control(f"{section}.{f.name}", value)
-            if f.name.endswith("_lr") or f.name == "lambda_cost":
-                assert isinstance(w, W.FloatLogSlider), f.name
-            elif f.name in widgets.CHOICES:
-                assert isinstance(w, W.Dropdown) and value in w.options, f.name
-            elif isinstance(value, float):
-                assert isinstance(w, (W.FloatSlider, W.FloatText)), f.name
-            else:
-                assert isinstance(w, kinds[type(value)]), f.name
-            if isinstance(w, W.IntSlider):
-                assert w.continuous_update is False and w.min <= value <= w.max
+    for dotted in field_names():
+        value, spec = widgets.field_value(cfg, dotted), field_spec(dotted, cfg)
+        w = widgets.make_control(dotted, value, cfg)
+        name = dotted.split(".")[-1]
+        if spec.choices and spec.kind is not tuple:
+            assert isinstance(w, W.Dropdown) and value in w.options and set(w.options) <= set(spec.choices), dotted
+        elif spec.kind is bool:
+            assert isinstance(w, W.Checkbox), dotted
+        elif spec.log:
+            assert isinstance(w, W.FloatLogSlider) and name.endswith(("_lr", "_eps")), dotted
+        elif spec.kind is int:
+            assert isinstance(w, W.IntSlider) and w.continuous_update is False and w.min <= value <= w.max, dotted
+        elif spec.kind is float:
+            assert isinstance(w, (W.FloatSlider, W.FloatText)), dotted
+        else:
+            assert isinstance(w, W.Text), dotted
+    assert isinstance(widgets.make_control("search.lambda_cost", 0.0), W.FloatSlider)
 
 
 def test_panel_is_built_from_fields_and_config_round_trips():
@@ -64,8 +64,10 @@ def test_panel_is_built_from_fields_and_config_round_trips():
 
 def test_changing_controls_changes_config_with_declared_types():
     panel = widgets.SearchPanel(preset("smoke"))
-    panel.controls["search.w_lr"].value = 2e-3
+    assert panel.controls["search.lambda_cost"].max == 0          # no budget: the penalty weight stays 0
+    panel.controls["search.budget_params"].value = 50_000
     panel.controls["search.lambda_cost"].value = 10.0
+    panel.controls["search.w_lr"].value = 2e-3
     panel.controls["search.channels"].value = 12
     panel.controls["search.order"].value = "second"
     panel.controls["search.gumbel"].value = True
@@ -73,7 +75,8 @@ def test_changing_controls_changes_config_with_declared_types():
     cfg = panel.config()
     assert isinstance(cfg, Config)
     assert cfg.search.w_lr == pytest.approx(2e-3) and type(cfg.search.w_lr) is float
-    assert cfg.search.lambda_cost == pytest.approx(10.0)
+    assert cfg.search.lambda_cost == pytest.approx(10.0) and cfg.search.budget_params == 50_000
+    assert panel.controls["search.budget_params"].min == 1         # lambda > 0: the budget cannot go to 0
     assert cfg.search.channels == 12 and type(cfg.search.channels) is int
     assert cfg.search.order == "second" and cfg.search.gumbel is True
     assert cfg.data.scale == 3 and type(cfg.data.scale) is int
@@ -88,7 +91,7 @@ def test_tuple_fields_are_parsed_back_to_tuples():
     assert cfg.search.w_milestones == (10, 20) and cfg.train.w_betas == (0.8, 0.99)
 
 
-def test_preset_dropdown_resets_values_and_widens_ranges():
+def test_preset_dropdown_resets_values_and_ranges():
     panel = widgets.SearchPanel(preset("smoke"))
     panel.controls["search.channels"].value = 6
     panel.preset.value = "paper"
@@ -96,6 +99,48 @@ def test_preset_dropdown_resets_values_and_widens_ranges():
     assert panel.controls["search.epochs"].max >= 1000
     panel.preset.value = "laptop"
     assert panel.config() == preset("laptop")
+    epochs = panel.controls["search.epochs"]                          # and narrowed again: reset, not grown
+    assert epochs.max == widgets.make_control("search.epochs", 6, preset("laptop")).max < 1000
+    assert list(panel.controls["data.scale"].options) == [2, 4]      # 64 and 96 px patches: no x3
+
+
+def test_warmup_slider_stops_below_epochs():
+    panel = widgets.SearchPanel(preset("laptop"))
+    epochs, warmup = panel.controls["search.epochs"], panel.controls["search.warmup_epochs"]
+    assert warmup.max == epochs.value - 1 and epochs.min == warmup.value + 1
+    epochs.value = 10
+    assert warmup.max == 9
+    warmup.value = 9
+    assert epochs.min == 10 and panel.config().search.warmup_epochs == 9
+
+
+def _reachable(w: W.Widget) -> list:
+    """min, max and a few values in between that the slider (or dropdown) can take."""
+    if isinstance(w, W.Dropdown):
+        return list(w.options)
+    if isinstance(w, W.Checkbox):
+        return [False, True]
+    n = round((w.max - w.min) / w.step)
+    picks = sorted({0, n, n // 2, n // 3, 1 if n else 0, max(n - 1, 0)})
+    values = [w.min + k * w.step for k in picks]
+    return [int(v) for v in values] if isinstance(w, W.IntSlider) else values
+
+
+@pytest.mark.parametrize("name", PRESETS)
+@pytest.mark.parametrize("panel_kind", ["search", "train"])
+def test_every_reachable_slider_value_builds_a_valid_config(name, panel_kind):
+    cfg = preset(name)
+    panel = (widgets.SearchPanel(cfg) if panel_kind == "search" else widgets.TrainPanel("dlsr", cfg))
+    sliders = [d for d, w in panel.controls.items() if not isinstance(w, W.Text)]
+    assert len(sliders) >= 6
+    for dotted in sliders:
+        w = panel.controls[dotted]
+        for value in _reachable(w):
+            panel.reset(cfg)
+            panel._follow_rules()
+            w.value = value
+            got = widgets.field_value(panel.config(), dotted)        # validates the whole config
+            assert got == pytest.approx(w.value), (dotted, value)
 
 
 def test_unknown_field_names_the_valid_ones():

@@ -1,20 +1,13 @@
-"""Run settings as frozen dataclasses, and the three presets ``smoke``, ``laptop``, ``paper``.
+"""Run settings as frozen dataclasses, checked when made, and the presets ``smoke``, ``laptop``, ``gpu``, ``paper``.
 
-Every entry point (library function, CLI subcommand, notebook widget) takes a :class:`Config` and a seed,
-so a run is fully described by ``config.json`` in its output folder. Settings are grouped by stage:
-
-- :class:`DataConfig`   where the photos come from, the scale, how the bilevel split is made;
-- :class:`SearchConfig` the supernet and the bilevel (DARTS-style) search;
-- :class:`TrainConfig`  retraining the derived network from scratch;
-- :class:`EvalConfig`   benchmark sets and inference settings.
-
-Presets (see ``../shared/docs/DESIGN.md``):
-
-- ``smoke``  seconds; tests and nbval: tiny widths, a few steps, small patches;
-- ``laptop`` the whole pipeline in <= 15 min on 2 CPU cores on the built-in photos;
-- ``paper``  the released DLSR code's hyperparameters on DIV2K/DF2K, for a GPU.
-
-``default_preset_name()`` reads ``TINYSR_PRESET``; unset, it is ``paper`` with a GPU and ``laptop`` without.
+A :class:`Config` (``name``, ``seed`` and the sections :class:`DataConfig`, :class:`SearchConfig`,
+:class:`TrainConfig`, :class:`EvalConfig`) fully describes a run; it is saved as ``config.json``. Each
+field's allowed values are declared once, next to the field (:func:`tinysr.rules.rule`), and checked in
+``__post_init__``, the rules between fields (:data:`tinysr.rules.CROSS_RULES`) in ``Config.__post_init__``:
+a bad ``--set`` fails with one line naming the field before any data is read. :func:`field_spec` gives a
+field's rule (the notebook sliders use it). The dataclass defaults are ``paper``, the released DLSR code
+(``tinysr.released``: each setting with its source; ``tinysr presets`` prints the presets side by side).
+``smoke``: seconds (tests, nbval); ``laptop``: the pipeline in <= 15 min on 2 CPU cores; ``gpu``: one GPU.
 """
 from __future__ import annotations
 
@@ -25,95 +18,164 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-PRESETS = ("smoke", "laptop", "paper")
+from .overrides import apply_overrides, build_section
+from .rules import CROSS_RULES, ESA_MIN, ConfigError, FieldSpec, check_section, rule, spec_of
+
+__all__ = ["PRESETS", "DataConfig", "SearchConfig", "TrainConfig", "EvalConfig", "Config", "ConfigError",
+           "FieldSpec", "CROSS_RULES", "field_spec", "field_names", "preset", "override", "default_preset_name"]
+
+PRESETS = ("smoke", "laptop", "gpu", "paper")
+LOSSES = ("l1", "l1+hfen")                 # tinysr.losses.LOSSES (a test keeps them equal)
+HFEN_VARIANTS = ("released", "log")        # tinysr.losses.HFEN_VARIANTS
+BENCHMARKS = ("Set5", "Set14", "B100", "Urban100", "Manga109")
+SWITCH = ("auto", "on", "off")
+
+
+class _Checked:
+    """``__post_init__`` of a section: check every declared field (:func:`tinysr.rules.check_section`)."""
+
+    def __post_init__(self) -> None:
+        check_section(self, self._where)
+_POS = dict(min=0.0, min_open=True, finite=True)          # a finite number > 0
+_NONNEG = dict(min=0.0, finite=True)                       # a finite number >= 0
+_BETAS = dict(min=0.0, max=1.0, max_open=True, length=2)   # Adam betas: two numbers in [0, 1)
+_PATCH = dict(min=2 * ESA_MIN, note=f"(a multiple of data.scale, hr_patch / data.scale >= {ESA_MIN})")
 
 
 @dataclass(frozen=True)
-class DataConfig:
-    """Training data. ``source`` is ``"builtin"`` (photos shipped with scikit-image/scikit-learn/matplotlib)
-    or a folder of HR images (e.g. DIV2K_train_HR)."""
+class DataConfig(_Checked):
+    """Training data. ``source``: ``"builtin"`` (photos shipped with scikit-image/scikit-learn/matplotlib) or a
+    folder of HR images (e.g. DF2K_HR). ``arch_fraction``: share of the sorted folder images that feed
+    architecture steps; ``arch_split``: ``"tail"`` (the released EDSR range rule, ``1-3000/3000-3450``: weights
+    on the first ``N - round(N * arch_fraction)`` names, architecture steps on the rest plus the last weight
+    image) or ``"random"`` (seeded, disjoint). ``max_images``: 0 = all."""
 
-    source: str = "builtin"
-    scale: int = 2
-    arch_fraction: float = 0.5   # share of the training photos that feed architecture steps
-    max_images: int = 0          # 0 = all; caps the photos read from a folder (quick experiments)
-    num_workers: int = 0
+    _where = "data"
 
-
-@dataclass(frozen=True)
-class SearchConfig:
-    """The supernet and the bilevel search (released code: width 48, 6 cells, first order)."""
-
-    channels: int = 48
-    cells: int = 6
-    per_cell_alpha: bool = False         # paper: one alpha (3 x 9) shared by all cells
-    fast: bool = True                    # exact fast mixed op (same math as the reference MixedOp)
-    epochs: int = 1000
-    steps_per_epoch: int = 985
-    warmup_epochs: int = 20
-    batch_size: int = 64
-    hr_patch: int = 64
-    w_lr: float = 5e-4
-    w_betas: tuple[float, float] = (0.9, 0.999)
-    w_weight_decay: float = 1e-8
-    w_milestones: tuple[int, ...] = (200, 400, 600)
-    w_gamma: float = 0.5
-    alpha_lr: float = 3e-4
-    alpha_betas: tuple[float, float] = (0.5, 0.999)
-    alpha_weight_decay: float = 1e-8
-    order: str = "first"                 # "first" (released) or "second" (DARTS unrolled)
-    objective: str = "train+val"         # "train+val" (released) or "val" (classic DARTS)
-    lambda_cost: float = 1.0
-    cost_kind: str = "params"            # "params" or "multi_adds"
-    grad_clip: float = 5.0
-    loss: str = "l1"                     # "l1" or "l1+hfen" (released: L1 + 0.2 HFEN)
-    aux_skip: float = 0.0                # DARTS- auxiliary skip weight at start (0 = off), decays to 0
-    gumbel: bool = False                 # Gumbel-softmax sampling of the mixed-op weights
-    gumbel_tau: float = 1.0
-    log_every: int = 0                   # record history every N steps too (0 = once per epoch)
+    source: str = rule("builtin")
+    scale: int = rule(2, choices=(2, 3, 4))
+    arch_fraction: float = rule(450 / 3450, min=0.0, max=1.0, min_open=True, max_open=True)
+    arch_split: str = rule("tail", choices=("tail", "random"))
+    max_images: int = rule(0, min=0, note="(0 = all)")
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Retraining the derived network (released: Adam 3e-4, batch 32, HR patch 128, clip 50)."""
+class SearchConfig(_Checked):
+    """The supernet and the bilevel search. Architecture steps happen at 0-based epochs >= ``warmup_epochs``
+    (released ``epoch > 20``: 21), ``arch_steps`` per iteration, each on a fresh arch batch (``arch_batch_size``
+    0 = ``batch_size``); ``step_order="weight_first"`` is the released order (weight step, then the architecture
+    step on the same train batch with the updated weights). The budget penalty (``lambda_cost``, in L1 units)
+    needs ``budget_params`` or ``budget_multi_adds`` (at most one); ``network_cost`` weighs the network-level
+    distance term. ``tau_start``/``tau_end``: softmax temperature of alpha, annealed geometrically over the
+    epochs after warm-up (1/1 = off). ``hvp``, ``hvp_eps``, ``virtual_step``: second order only."""
 
-    epochs: int = 1000
-    steps_per_epoch: int = 1941
-    batch_size: int = 32
-    hr_patch: int = 128
-    w_lr: float = 3e-4
-    w_betas: tuple[float, float] = (0.9, 0.999)
-    milestones: tuple[int, ...] = (200, 400, 600, 800)
-    gamma: float = 0.5
-    grad_clip: float = 50.0
-    loss: str = "l1"
-    ema: float = 0.0                     # EMA decay of the weights (0 = off), e.g. 0.999
-    bicubic_skip: bool = False           # predict a residual over bicubic(LR); off for released genotypes
-    channels: int = 0                    # 0 = the genotype's own width
-    val_images: int = 0                  # 0 = all eval photos for per-epoch validation
+    _where = "search"
+
+    channels: int = rule(48, min=4, max=256, even=True)
+    cells: int = rule(6, min=3, max=12)
+    per_cell_alpha: bool = rule(False)         # released: one alpha (3 x 9) shared by all cells
+    fast: bool = rule(True)                    # fused mixed op, exactly the reference MixedOp's math
+    channels_last: str = rule("auto", choices=SWITCH)
+    compile: bool = rule(False)
+    epochs: int = rule(1000, min=1)
+    steps_per_epoch: int = rule(985, min=1)
+    warmup_epochs: int = rule(21, min=0)
+    batch_size: int = rule(64, min=1)
+    arch_batch_size: int = rule(0, min=0, note="(0 = same as batch_size)")
+    hr_patch: int = rule(64, **_PATCH)
+    w_lr: float = rule(5e-4, log=True, **_POS)
+    w_betas: tuple[float, float] = rule((0.9, 0.999), **_BETAS)
+    w_weight_decay: float = rule(1e-8, **_NONNEG)
+    w_milestones: tuple[int, ...] = rule((200, 400, 600), elem=int, min=1, increasing=True)
+    w_gamma: float = rule(0.5, min=0.0, max=1.0, min_open=True)
+    alpha_lr: float = rule(3e-4, log=True, **_POS)
+    alpha_betas: tuple[float, float] = rule((0.5, 0.999), **_BETAS)
+    alpha_weight_decay: float = rule(1e-8, **_NONNEG)
+    arch_steps: int = rule(1, min=1)
+    order: str = rule("first", choices=("first", "second"))
+    objective: str = rule("train+val", choices=("train+val", "val"))
+    step_order: str = rule("weight_first", choices=("weight_first", "arch_first"))
+    loss: str = rule("l1+hfen", choices=LOSSES)
+    hfen: str = rule("released", choices=HFEN_VARIANTS)
+    grad_clip: float = rule(0.0, min=0.0, note="(0 turns clipping off)")
+    budget_params: int = rule(0, min=0, note="(0 = no budget)")
+    budget_multi_adds: int = rule(0, min=0, note="(0 = no budget)")
+    lambda_cost: float = rule(0.0, note="(> 0 needs a budget)", **_NONNEG)
+    network_cost: float = rule(0.0, **_NONNEG)
+    hvp: str = rule("exact", choices=("exact", "finite"))
+    hvp_eps: float = rule(0.01, log=True, **_POS)
+    virtual_step: str = rule("sgd", choices=("sgd", "adam"))
+    aux_skip: float = rule(0.0, min=0.0, max=1.0)
+    gumbel: bool = rule(False)
+    gumbel_tau: float = rule(1.0, **_POS)
+    tau_start: float = rule(1.0, **_POS)
+    tau_end: float = rule(1.0, **_POS)
+    log_every: int = rule(0, min=0, note="(0 = once per epoch)")
 
 
 @dataclass(frozen=True)
-class EvalConfig:
-    """Benchmarks and inference."""
+class TrainConfig(_Checked):
+    """Retraining the derived network. ``channels``: 0 = the genotype's width. ``val``: ``"set5"`` (pick the
+    model on Set5 when the benchmarks are found, the released practice), ``"builtin"`` (the built-in eval
+    photos) or a folder of HR images; ``val_images``: 0 = all. ``ema``: EMA decay of the weights (0 = off)."""
 
-    sets: tuple[str, ...] = ("Set5", "Set14", "B100")
-    scales: tuple[int, ...] = (2,)
-    tile: int = 0                        # 0 = whole image when memory allows; else LR tile size
+    _where = "train"
+
+    epochs: int = rule(1000, min=1)
+    steps_per_epoch: int = rule(1941, min=1)
+    batch_size: int = rule(32, min=1)
+    hr_patch: int = rule(128, **_PATCH)
+    w_lr: float = rule(3e-4, log=True, **_POS)
+    w_betas: tuple[float, float] = rule((0.9, 0.999), **_BETAS)
+    weight_decay: float = rule(1e-8, **_NONNEG)
+    milestones: tuple[int, ...] = rule((200, 400, 600, 800), elem=int, min=1, increasing=True)
+    gamma: float = rule(0.5, min=0.0, max=1.0, min_open=True)
+    grad_clip: float = rule(50.0, min=0.0, note="(0 turns clipping off)")
+    loss: str = rule("l1+hfen", choices=LOSSES)
+    hfen: str = rule("released", choices=HFEN_VARIANTS)
+    ema: float = rule(0.0, min=0.0, max=1.0, max_open=True)
+    bicubic_skip: bool = rule(False)           # predict a residual over bicubic(LR); off for released genotypes
+    channels: int = rule(0, min=4, max=256, even=True, zero_ok=True, note="(0 = the genotype's width)")
+    val: str = rule("set5")
+    val_images: int = rule(0, min=0, note="(0 = all)")
+    channels_last: str = rule("auto", choices=SWITCH)
+    compile: bool = rule(False)
+
+
+@dataclass(frozen=True)
+class EvalConfig(_Checked):
+    """Benchmarks (``sets``) and inference (``tile``: LR tile size, 0 = whole image)."""
+
+    _where = "eval"
+
+    sets: tuple[str, ...] = rule(("Set5", "Set14", "B100"), choices=BENCHMARKS)
+    tile: int = rule(0, min=0)
+
+
+_SECTIONS = {"data": DataConfig, "search": SearchConfig, "train": TrainConfig, "eval": EvalConfig}
+_REMOVED = {"data.num_workers": "it was unused", "eval.scales": "it was unused",
+            "search.cost_kind": "the kind follows which budget is set: budget_params or budget_multi_adds"}
 
 
 @dataclass(frozen=True)
 class Config:
-    """A whole run: one preset, possibly overridden field by field."""
+    """A whole run: one preset, possibly overridden field by field (checked again on every change)."""
 
-    name: str = "paper"
-    seed: int = 0
+    name: str = rule("paper")
+    seed: int = rule(0, min=0)
     data: DataConfig = field(default_factory=DataConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
 
-    # -- (de)serialisation ---------------------------------------------------------------------
+    def __post_init__(self) -> None:
+        check_section(self, "")
+        for key, klass in _SECTIONS.items():
+            if not isinstance(getattr(self, key), klass):
+                raise ConfigError(f"{key} must be a {klass.__name__}, got {type(getattr(self, key)).__name__}")
+        for cross in CROSS_RULES:
+            cross.check(self)
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -125,154 +187,106 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Config":
-        sections = {f.name: f.type for f in fields(cls)}
-        kwargs: dict[str, Any] = {}
-        for key, value in d.items():
-            if key not in sections:
-                raise ValueError(f"unknown config key {key!r}; valid keys: {sorted(sections)}")
-            if key in _SECTIONS:
-                kwargs[key] = _build_section(_SECTIONS[key], value, key)
-            else:
-                kwargs[key] = value
-        return cls(**kwargs)
+        if not isinstance(d, dict) or not set(d) <= {"name", "seed", *_SECTIONS}:
+            raise ConfigError(f"a config is a JSON object with keys name, seed, {', '.join(_SECTIONS)}; got "
+                              f"{sorted(d) if isinstance(d, dict) else type(d).__name__}")
+        return cls(**{k: build_section(_SECTIONS[k], v, k, _REMOVED) if k in _SECTIONS else v for k, v in d.items()})
 
     @classmethod
     def from_json(cls, path: str | Path) -> "Config":
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 
-_SECTIONS = {"data": DataConfig, "search": SearchConfig, "train": TrainConfig, "eval": EvalConfig}
-
-
-def _build_section(klass: type, values: dict[str, Any], where: str) -> Any:
-    names = {f.name: f for f in fields(klass)}
-    kwargs = {}
-    for key, value in values.items():
-        if key not in names:
-            raise ValueError(f"unknown field {where}.{key}; valid fields: {sorted(names)}")
-        default = getattr(klass(), key)
-        kwargs[key] = tuple(value) if isinstance(default, tuple) else value
-    return klass(**kwargs)
+def field_spec(dotted: str, cfg: Config | None = None) -> FieldSpec:
+    """What field ``dotted`` (``"search.epochs"``, ``"seed"``) allows; with ``cfg``, narrowed by the
+    :data:`CROSS_RULES` given cfg's other values (e.g. ``search.warmup_epochs`` at most ``epochs - 1``)."""
+    section, _, name = dotted.rpartition(".")
+    try:
+        spec = spec_of(_SECTIONS[section] if section else Config, name)
+    except KeyError:
+        raise ConfigError(f"{dotted!r} is not a config field; valid names: {', '.join(field_names())}") from None
+    for cross in CROSS_RULES if cfg is not None else ():
+        if dotted in cross.narrow:
+            spec = cross.narrow[dotted](cfg, spec)
+    return spec
 
 
 # -- presets -----------------------------------------------------------------------------------
+def _small(name: str, search: dict[str, Any], train: dict[str, Any], sets: tuple[str, ...]) -> Config:
+    """The CPU presets: the released recipe except L1 losses, the tinysr weight-step clip 5, no weight decay
+    in retraining, a seeded 50/50 split, and model selection on the built-in eval photos."""
+    return Config(name=name, data=DataConfig(arch_fraction=0.5, arch_split="random"),
+                  search=SearchConfig(grad_clip=5.0, loss="l1", **search),
+                  train=TrainConfig(loss="l1", weight_decay=0.0, val="builtin", **train),
+                  eval=EvalConfig(sets=sets))
+
+
 def _smoke() -> Config:
-    return Config(
-        name="smoke",
-        data=DataConfig(source="builtin", scale=2),
-        search=SearchConfig(channels=8, cells=4, epochs=2, steps_per_epoch=3, warmup_epochs=1,
-                            batch_size=2, hr_patch=48, w_milestones=(), log_every=1),
-        train=TrainConfig(epochs=2, steps_per_epoch=4, batch_size=2, hr_patch=48, w_lr=1e-3,
-                          milestones=(), bicubic_skip=True, channels=8, val_images=2),
-        eval=EvalConfig(sets=("Set5",), scales=(2,)),
-    )
+    return _small("smoke", dict(channels=8, cells=4, epochs=2, steps_per_epoch=3, warmup_epochs=1, batch_size=2,
+                                hr_patch=48, w_milestones=(), log_every=1),
+                  dict(epochs=2, steps_per_epoch=4, batch_size=2, hr_patch=48, w_lr=1e-3, milestones=(),
+                       bicubic_skip=True, channels=8, val_images=2), ("Set5",))
 
 
-def _laptop() -> Config:
-    return Config(
-        name="laptop",
-        data=DataConfig(source="builtin", scale=2),
-        search=SearchConfig(channels=16, cells=4, epochs=6, steps_per_epoch=25, warmup_epochs=2,
-                            batch_size=8, hr_patch=64, w_lr=1e-3, alpha_lr=3e-3,
-                            w_milestones=(), log_every=5),
-        train=TrainConfig(epochs=20, steps_per_epoch=55, batch_size=16, hr_patch=96, w_lr=1e-3,
-                          milestones=(14, 18), bicubic_skip=True, channels=24, val_images=3),
-        eval=EvalConfig(sets=("Set5", "Set14", "B100"), scales=(2,)),
-    )
+_LAPTOP_SEARCH = dict(epochs=6, steps_per_epoch=25, warmup_epochs=2, batch_size=8, hr_patch=64, w_lr=1e-3,
+                      alpha_lr=3e-3, w_milestones=(), log_every=5)
+_LAPTOP_TRAIN = dict(epochs=20, steps_per_epoch=55, batch_size=16, hr_patch=96, w_lr=1e-3, milestones=(14, 18),
+                     bicubic_skip=True, channels=24, val_images=3)
 
 
-def _paper() -> Config:
-    return Config(name="paper")
+def _gpu() -> Config:
+    """One GPU: for now the laptop run at the released supernet size (48 channels, 6 cells); sized later."""
+    return _small("gpu", dict(channels=48, cells=6, **_LAPTOP_SEARCH), _LAPTOP_TRAIN, ("Set5", "Set14", "B100"))
 
 
-_PRESET_FACTORIES = {"smoke": _smoke, "laptop": _laptop, "paper": _paper}
+_PRESET_FACTORIES = {"smoke": _smoke, "gpu": _gpu, "paper": Config, "laptop": lambda: _small(
+    "laptop", dict(channels=16, cells=4, **_LAPTOP_SEARCH), _LAPTOP_TRAIN, ("Set5", "Set14", "B100"))}
 
 
 def default_preset_name() -> str:
-    """``TINYSR_PRESET`` if set, else ``paper`` when a CUDA GPU is present, else ``laptop``."""
+    """``TINYSR_PRESET`` if set, else ``gpu`` when CUDA or MPS is available, else ``laptop``."""
     name = os.environ.get("TINYSR_PRESET")
     if name:
         if name not in PRESETS:
-            raise ValueError(f"TINYSR_PRESET={name!r} is not a preset; choose one of {PRESETS}")
+            raise ConfigError(f"TINYSR_PRESET={name!r} is not a preset; choose one of {', '.join(PRESETS)}")
         return name
-    import torch
+    import torch  # heavy; only needed to look for an accelerator
 
-    return "paper" if torch.cuda.is_available() else "laptop"
+    mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    return "gpu" if torch.cuda.is_available() or mps else "laptop"
 
 
-def preset(name: str | None = None, *, seed: int = 0) -> Config:
-    """Return the settings of preset ``name`` (``None``: :func:`default_preset_name`)."""
+def preset(name: str | Path | None = None, *, seed: int | None = None) -> Config:
+    """The settings of preset ``name`` (``None``: :func:`default_preset_name`), or of a saved ``config.json``
+    when ``name`` is a path. ``seed`` replaces the seed (named presets: 0)."""
     name = name or default_preset_name()
-    if name not in _PRESET_FACTORIES:
-        raise ValueError(f"unknown preset {name!r}; choose one of {PRESETS}")
-    return replace(_PRESET_FACTORIES[name](), seed=seed)
+    if name in _PRESET_FACTORIES:
+        cfg = _PRESET_FACTORIES[name]()
+        cfg = replace(cfg, name=name) if cfg.name != name else cfg
+    elif str(name).endswith(".json") or Path(name).exists():
+        path = Path(name)
+        if not path.is_file():
+            raise FileNotFoundError(f"--preset {str(name)!r}: no such file (a preset is one of "
+                                    f"{', '.join(PRESETS)} or a saved config.json)")
+        try:
+            cfg = Config.from_json(path)
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{path} is not a tinysr config.json: {str(exc).splitlines()[0]}") from None
+    else:
+        raise ConfigError(f"unknown preset {str(name)!r}; choose one of {', '.join(PRESETS)} "
+                          "or the path of a saved config.json")
+    return cfg if seed is None else replace(cfg, seed=seed)
 
 
 # -- overrides (`--set key=value`) -------------------------------------------------------------
-def _parse_value(text: str, default: Any, key: str) -> Any:
-    kind = type(default)
-    try:
-        if isinstance(default, bool):
-            low = text.strip().lower()
-            if low in ("1", "true", "yes", "on"):
-                return True
-            if low in ("0", "false", "no", "off"):
-                return False
-            raise ValueError("expected true/false")
-        if isinstance(default, tuple):
-            parts = [p for p in text.replace("(", "").replace(")", "").split(",") if p.strip()]
-            elem = type(default[0]) if default else _guess_type(parts)
-            return tuple(elem(p.strip()) for p in parts)
-        if isinstance(default, int):
-            return int(text)
-        if isinstance(default, float):
-            return float(text)
-        return kind(text)
-    except ValueError as exc:
-        raise ValueError(f"bad value {text!r} for {key} (a {kind.__name__}, now {default!r}): {exc}") from None
-
-
-def _guess_type(parts: list[str]) -> type:
-    return int if all(p.strip().lstrip("-").isdigit() for p in parts) else float
-
-
-def field_names(cfg: Config) -> list[str]:
-    """All overridable names, dotted (``search.w_lr``), plus top-level ``seed`` and ``name``."""
-    out = ["name", "seed"]
-    for section in _SECTIONS:
-        out += [f"{section}.{f.name}" for f in fields(getattr(cfg, section))]
-    return out
+def field_names(cfg: Config | None = None) -> list[str]:
+    """All overridable names, dotted (``search.w_lr``), after the top-level ``name`` and ``seed``."""
+    return ["name", "seed"] + [f"{s}.{f.name}" for s, klass in _SECTIONS.items() for f in fields(klass)]
 
 
 def override(cfg: Config, assignments: list[str] | dict[str, Any]) -> Config:
-    """Apply ``key=value`` overrides. ``key`` is dotted (``train.w_lr``) or a bare field name that is
-    unique across sections (``alpha_lr``). Values are parsed to the field's type; unknown names and
-    unparsable values raise ``ValueError`` listing the valid names."""
-    items = assignments.items() if isinstance(assignments, dict) else [_split(a) for a in assignments]
-    valid = field_names(cfg)
-    for key, value in items:
-        matches = [n for n in valid if n == key or n.split(".")[-1] == key]
-        if len(matches) > 1:
-            raise ValueError(f"--set {key}: {key!r} is ambiguous, it matches {' and '.join(matches)}; "
-                             "use the dotted name")
-        if not matches:
-            raise ValueError(f"--set {key}: {key!r} is not a config field; valid names: {', '.join(valid)}")
-        full = matches[0]
-        if "." in full:
-            section, name = full.split(".")
-            sub = getattr(cfg, section)
-            default = getattr(sub, name)
-            new = _parse_value(value, default, full) if isinstance(value, str) else value
-            cfg = replace(cfg, **{section: replace(sub, **{name: new})})
-        else:
-            default = getattr(cfg, full)
-            new = _parse_value(value, default, full) if isinstance(value, str) else value
-            cfg = replace(cfg, **{full: new})
-    return cfg
-
-
-def _split(assignment: str) -> tuple[str, str]:
-    if "=" not in assignment:
-        raise ValueError(f"--set expects key=value, got {assignment!r} (e.g. --set search.w_lr=1e-3)")
-    key, value = assignment.split("=", 1)
-    return key.strip(), value
+    """``cfg`` with ``key=value`` overrides applied together (see :mod:`tinysr.overrides`). ``key`` is dotted
+    (``train.w_lr``) or a bare field name unique across sections (``alpha_lr``); string values are parsed
+    to the field's type. Unknown or ambiguous names, unparsable values and values a rule rejects raise
+    :class:`ConfigError` (a ``ValueError``) naming the field."""
+    return apply_overrides(cfg, assignments, field_names(), field_spec)

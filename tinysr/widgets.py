@@ -8,11 +8,13 @@ can only express settings the CLI and the library also accept, and ``panel.confi
     panel = SearchPanel(cfg)                                  # shows sliders + Run + progress + figure
     result = run_search(panel.config(), callbacks=[LiveFigure(search_figure)])
 
-Control per field: ``*_lr`` and ``lambda_cost`` -> FloatLogSlider; ints -> IntSlider
-(``continuous_update=False``); bools -> Checkbox; ``preset``, ``data.scale`` and string fields with a fixed
-set of values (``order``, ``objective``, ``cost_kind``, ``loss``) -> Dropdown; other floats -> FloatText;
-tuples and free strings -> Text (parsed by :func:`tinysr.config.override`). A log slider cannot reach 0:
-``lambda_cost`` at its minimum 1e-5 is the penalty practically off (``override`` sets an exact 0).
+Control per field, from its declared rule (:func:`tinysr.config.field_spec`): a fixed set of values ->
+Dropdown; bools -> Checkbox; ints -> IntSlider (``continuous_update=False``) stepping through allowed values
+only; ``*_lr``-like fields (declared ``log``) -> FloatLogSlider; bounded floats and ``lambda_cost`` ->
+FloatSlider; other floats -> FloatText; tuples and free strings -> Text (parsed by
+:func:`tinysr.config.override`). Slider ends follow the preset (reset with it) and the rules between fields:
+``search.warmup_epochs`` stops below ``search.epochs``, ``lambda_cost`` stays 0 until a budget is set,
+``data.scale`` offers the scales the patch sizes allow. So no reachable value fails validation.
 
 Live figures. In a plain cell, :class:`LiveFigure` shows the figure once with a display handle
 (``display(fig, display_id=True)``) and then calls ``handle.update(fig)``. Inside a button callback
@@ -21,9 +23,7 @@ updates its ``.value``. Neither needs ``clear_output``.
 """
 from __future__ import annotations
 
-import dataclasses
 import io
-import math
 from functools import cached_property
 from typing import Any, Callable, Sequence
 
@@ -31,74 +31,13 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 
 from . import config as C
+from .controls import field_value, make_control, set_range, set_value
 
-CHOICES: dict[str, tuple] = {"scale": (2, 3, 4), "order": ("first", "second"), "objective": ("val", "train+val"),
-                             "cost_kind": ("params", "multi_adds"), "loss": ("l1", "l1+hfen")}
-LOG_FIELDS = ("lambda_cost",)                 # besides every ``*_lr``
-UNIT_FIELDS = ("aux_skip", "arch_fraction", "ema")   # floats in [0, 1] -> FloatSlider
-ZERO_OK = ("warmup_epochs", "log_every", "max_images", "num_workers", "channels", "val_images", "seed", "tile")
-INT_CAPS = {"cells": 8, "channels": 64, "hr_patch": 192, "batch_size": 64}
-
-SEARCH_FIELDS = ("data.scale", "search.lambda_cost", "search.w_lr", "search.alpha_lr", "search.channels",
-                 "search.cells", "search.epochs", "search.steps_per_epoch", "search.warmup_epochs",
-                 "search.order", "search.objective", "search.cost_kind", "search.aux_skip", "search.gumbel")
+SEARCH_FIELDS = ("data.scale", "search.budget_params", "search.lambda_cost", "search.w_lr", "search.alpha_lr",
+                 "search.channels", "search.cells", "search.epochs", "search.steps_per_epoch",
+                 "search.warmup_epochs", "search.order", "search.objective", "search.aux_skip", "search.gumbel")
 TRAIN_FIELDS = ("data.scale", "train.w_lr", "train.channels", "train.epochs", "train.steps_per_epoch",
                 "train.batch_size", "train.bicubic_skip")
-
-
-def field_value(cfg: C.Config, dotted: str) -> Any:
-    """The value of a dotted field such as ``search.w_lr`` (or a top-level one: ``seed``)."""
-    if "." not in dotted:
-        owner, name = cfg, dotted
-    else:
-        section, name = dotted.split(".")
-        owner = getattr(cfg, section)
-    if name not in {f.name for f in dataclasses.fields(owner)}:
-        raise ValueError(f"{dotted!r} is not a config field; valid names: {', '.join(C.field_names(cfg))}")
-    return getattr(owner, name)
-
-
-def _int_bounds(name: str, value: int) -> tuple[int, int]:
-    lo = 0 if name in ZERO_OK else 1
-    return lo, max(INT_CAPS.get(name, 8), 4 * value, lo + 1)
-
-
-def make_control(dotted: str, value: Any) -> W.Widget:
-    """The widget for one config field, starting at ``value`` (its type picks the widget)."""
-    name = dotted.split(".")[-1]
-    style, layout = {"description_width": "9em"}, W.Layout(width="26em")
-    kw = dict(description=name, style=style, layout=layout)
-    if name in CHOICES:
-        return W.Dropdown(options=list(CHOICES[name]), value=value, **kw)
-    if isinstance(value, bool):
-        return W.Checkbox(value=value, indent=False, description=name, layout=layout)
-    if isinstance(value, int):
-        lo, hi = _int_bounds(name, value)
-        return W.IntSlider(value=value, min=lo, max=hi, continuous_update=False, **kw)
-    if isinstance(value, float) and (name.endswith("_lr") or name in LOG_FIELDS):
-        return W.FloatLogSlider(value=value, base=10, min=-5, max=2 if name in LOG_FIELDS else -1, step=0.1,
-                                readout_format=".1e", continuous_update=False, **kw)
-    if isinstance(value, float) and name in UNIT_FIELDS:
-        return W.FloatSlider(value=value, min=0.0, max=1.0, step=0.001 if name == "ema" else 0.05,
-                             readout_format=".3g", continuous_update=False, **kw)
-    if isinstance(value, float):
-        return W.FloatText(value=value, **kw)
-    text = ", ".join(map(str, value)) if isinstance(value, tuple) else str(value)
-    return W.Text(value=text, **kw)
-
-
-def _set_control(w: W.Widget, dotted: str, value: Any) -> None:
-    """Put ``value`` into ``w``, widening a slider's range when needed (presets differ by 100x)."""
-    name = dotted.split(".")[-1]
-    if isinstance(w, W.IntSlider):
-        lo, hi = _int_bounds(name, value)
-        w.max = max(hi, w.max)
-        w.min = min(lo, w.min)
-    elif isinstance(w, W.FloatLogSlider) and value > 0:    # widen the exponent range if needed
-        w.max, w.min = max(w.max, math.ceil(math.log10(value))), min(w.min, math.floor(math.log10(value)))
-    elif isinstance(w, W.Text):
-        value = ", ".join(map(str, value)) if isinstance(value, tuple) else str(value)
-    w.value = value
 
 
 def search_figure(history: Sequence[dict], fig: Figure | None = None) -> Figure:
@@ -160,21 +99,44 @@ class ConfigPanel:
 
     def __init__(self, cfg: C.Config | None = None, fields: Sequence[str] = SEARCH_FIELDS) -> None:
         self.base = cfg or C.preset()
-        self.controls = {d: make_control(d, field_value(self.base, d)) for d in fields}
+        self.controls = {d: make_control(d, field_value(self.base, d), self.base) for d in fields}
         names = list(C.PRESETS) + ([self.base.name] if self.base.name not in C.PRESETS else [])
         self.preset = W.Dropdown(options=names, value=self.base.name, description="preset",
                                  style={"description_width": "9em"}, layout=W.Layout(width="26em"))
         self.preset.observe(self._on_preset, names="value")
+        self._busy = False
+        for w in self.controls.values():
+            w.observe(self._follow_rules, names="value")
 
     def _on_preset(self, change: dict) -> None:
         if change["new"] in C.PRESETS:
             self.reset(C.preset(change["new"], seed=self.base.seed))
 
     def reset(self, cfg: C.Config) -> None:
-        """Take every control's value from ``cfg`` (what the preset dropdown does)."""
-        self.base = cfg
-        for dotted, w in self.controls.items():
-            _set_control(w, dotted, field_value(cfg, dotted))
+        """Take every control's value and range from ``cfg`` (what the preset dropdown does)."""
+        self.base, self._busy = cfg, True
+        try:
+            for dotted, w in self.controls.items():
+                value = field_value(cfg, dotted)
+                set_range(w, dotted, C.field_spec(dotted, cfg), value)
+                set_value(w, value)
+        finally:
+            self._busy = False
+
+    def _follow_rules(self, _change: dict | None = None) -> None:
+        """After a change, narrow the other controls by the rules between fields (``field_spec(d, cfg)``)."""
+        if self._busy:
+            return
+        try:
+            cfg = self.config()
+        except ValueError:         # e.g. a half-typed Text field; Run reports it
+            return
+        self._busy = True
+        try:
+            for dotted, w in self.controls.items():
+                set_range(w, dotted, C.field_spec(dotted, cfg), field_value(self.base, dotted))
+        finally:
+            self._busy = False
 
     def config(self) -> C.Config:
         """The chosen settings as a :class:`Config` (types as declared: ints stay ints, ...)."""
