@@ -165,7 +165,7 @@ def test_init_contradicting_genotype_or_width_is_an_error(tmp_path):
         build_model("dlsr_para", override(cfg, {"train.channels": 0}), init=path)
     with pytest.raises(ValueError, match="cannot change width"):
         build_model(None, override(cfg, {"train.channels": 8}), init=path)
-    assert build_model(None, override(cfg, {"train.channels": 0, "data.scale": 4}), init=path).scale == 4
+    assert build_model(None, override(cfg, {"train.channels": 0, "data.scale": 3}), init=path).scale == 3
 
 
 def test_train_uses_every_image_of_a_folder(tmp_path):

@@ -30,7 +30,7 @@ def test_train_writes_loadable_best_and_last(tmp_path):
     assert scale == 2 and model.genotype.channels == 8
     history = json.loads((tmp_path / "history.json").read_text())
     assert [h["epoch"] for h in history] == [1, 2, 3]
-    assert result.best_psnr == max(h["val_psnr"] for h in history)
+    assert result.best_psnr == max(h["psnr"] for h in history)
 
 
 def test_resume_after_interrupt_is_exact(tmp_path):
@@ -52,7 +52,7 @@ def test_resume_after_interrupt_is_exact(tmp_path):
 def test_finetune_x2_to_x4_keeps_body(tmp_path):
     run_train("dlsr", micro(), out=tmp_path / "x2", progress=False)
     x2, _ = load_model(tmp_path / "x2" / "model.pt")
-    cfg = micro(**{"data.scale": 4, "train.hr_patch": 64, "train.epochs": 1})
+    cfg = micro(**{"data.scale": 4, "train.hr_patch": 64, "search.hr_patch": 64, "train.epochs": 1})
     result = run_train("dlsr", cfg, out=tmp_path / "x4", init=tmp_path / "x2" / "model.pt", progress=False)
     assert result.model.scale == 4
     before = x2.state_dict()["fea_conv.weight"]
@@ -65,7 +65,7 @@ def test_finetune_evaluates_on_genuine_x4_files(tmp_path, benchmarks_dir):
     from tinysr.evaluate import evaluate
 
     run_train("dlsr", micro(), out=tmp_path / "x2", progress=False)
-    cfg = micro(**{"data.scale": 4, "train.hr_patch": 64, "train.epochs": 1})
+    cfg = micro(**{"data.scale": 4, "train.hr_patch": 64, "search.hr_patch": 64, "train.epochs": 1})
     result = run_train("dlsr", cfg, out=tmp_path / "x4", init=tmp_path / "x2" / "model.pt", progress=False)
     res = evaluate(result.model, benchmarks_dir, ["Set5"], 4)
     assert res["scale"] == 4 and res["sets"]["Set5"]["images"] == 5
@@ -75,14 +75,14 @@ def test_finetune_evaluates_on_genuine_x4_files(tmp_path, benchmarks_dir):
 def test_nan_guard(monkeypatch):
     import tinysr.train as train
 
-    monkeypatch.setattr(train, "get_loss", lambda name: lambda sr, hr: (sr - hr).abs().mean() * float("nan"))
+    monkeypatch.setattr(train, "get_loss", lambda *names: lambda sr, hr: (sr - hr).abs().mean() * float("nan"))
     with pytest.raises(FloatingPointError, match=r"at step 0.*train\.w_lr"):
         run_train("dlsr", micro(), progress=False)
 
 
 def test_resume_refuses_other_settings(tmp_path):
     run_train("dlsr", micro(**{"train.epochs": 1}), out=tmp_path, progress=False)
-    with pytest.raises(ValueError, match="different settings"):
+    with pytest.raises(ValueError, match="settings changed"):
         run_train("dlsr", micro(**{"train.epochs": 1, "train.w_lr": 1e-2}), out=tmp_path, resume=True,
                   progress=False)
 

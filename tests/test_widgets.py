@@ -189,6 +189,6 @@ def test_live_figure_uses_one_display_handle(monkeypatch):
     monkeypatch.setattr("IPython.display.display", fake_display)
     live = widgets.LiveFigure(widgets.train_figure)
     for e in (1, 2, 3):
-        live(e, {"epoch": e, "step": e, "loss": 10.0 / e, "val_psnr": 30.0 + e})
+        live(e, {"epoch": e, "step": e, "loss": 10.0 / e, "psnr": 30.0 + e})
     assert [k for k, _ in shown] == ["display", "update", "update"]
     assert len({id(f) for _, f in shown}) == 1 and len(live.history) == 3

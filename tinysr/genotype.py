@@ -33,6 +33,7 @@ from .ops import PRIMITIVES
 __all__ = ["Genotype", "GENOTYPES", "get_genotype", "random_genotype"]
 
 N_OPS = 3          # searched positions per cell
+MAX_CHANNELS = 1024   # far beyond lightweight SR; a typo like 48000 would try to allocate tens of GB
 SCALES = (2, 3, 4)
 
 
@@ -58,8 +59,8 @@ class Genotype:
     def validate(self) -> None:
         """Check every field; raise ``ValueError`` on the first problem."""
         _check_int("channels", self.channels, "an even int >= 4")
-        if self.channels < 4 or self.channels % 2:
-            raise ValueError(f"Genotype.channels={self.channels!r}: must be an even int >= 4 "
+        if self.channels < 4 or self.channels % 2 or self.channels > MAX_CHANNELS:
+            raise ValueError(f"Genotype.channels={self.channels!r}: must be an even int in 4..{MAX_CHANNELS} "
                              "(C/2 distilled channels; ESA uses C//4)")
         _check_int("cells", self.cells, "an int >= 2")
         if self.cells < 2:

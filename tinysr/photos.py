@@ -18,7 +18,7 @@ from PIL import Image
 
 from .images import to_rgb
 
-__all__ = ["BUILTIN_PHOTOS", "EVAL_PHOTOS", "split_photos", "builtin_photos"]
+__all__ = ["BUILTIN_PHOTOS", "EVAL_PHOTOS", "TRAIN_PHOTOS", "ARCH_PHOTOS", "split_photos", "builtin_photos"]
 
 
 def _skimage(name: str) -> Callable[[], np.ndarray]:
@@ -60,6 +60,11 @@ _BUILTIN_LOADERS: dict[str, Callable[[], np.ndarray]] = {
 BUILTIN_PHOTOS = tuple(_BUILTIN_LOADERS)
 # Held out for validation/evaluation: three everyday photos of moderate size (fast to validate on).
 EVAL_PHOTOS = ("chelsea", "coffee", "grace_hopper")
+# The search's two parts, split by SCENE (the two views of the motorcycle stereo pair are one scene, so they
+# sit together): weight steps and architecture steps never see the same content.
+TRAIN_PHOTOS = ("astronaut", "hubble_deep_field", "immunohistochemistry", "motorcycle_left", "motorcycle_right",
+                "retina")
+ARCH_PHOTOS = ("china", "flower", "rocket")
 
 
 @lru_cache(maxsize=None)
@@ -88,17 +93,17 @@ def split_photos(names: Sequence[str], arch_fraction: float, seed: int = 0) -> t
     return sorted(order[n_arch:]), sorted(order[:n_arch])
 
 
-def builtin_photos(split: str | None = None, *, arch_fraction: float = 0.5, seed: int = 0) -> dict[str, np.ndarray]:
+def builtin_photos(split: str | None = None) -> dict[str, np.ndarray]:
     """Real photographs bundled with scikit-image, scikit-learn and matplotlib: name -> uint8 (H, W, 3).
 
     Works offline. ``split``: ``None``/``"all"`` every photo; ``"eval"`` the held-out :data:`EVAL_PHOTOS`;
-    ``"train"`` / ``"arch"`` the two parts of the rest from :func:`split_photos` (weight steps /
-    architecture steps of the search); parts can be joined with ``+`` (``"train+arch"``: all training
-    photos, for retraining). Returns fresh copies, sorted by name.
+    ``"train"`` / ``"arch"`` the weight-step and architecture-step parts of the search
+    (:data:`TRAIN_PHOTOS`, :data:`ARCH_PHOTOS`: split by scene, so no scene is in two parts); parts can be
+    joined with ``+`` (``"train+arch"``: all training photos, for retraining). Returns fresh copies, sorted
+    by name.
     """
-    rest = [n for n in BUILTIN_PHOTOS if n not in EVAL_PHOTOS]
-    train, arch = split_photos(rest, arch_fraction, seed)
-    parts = {"all": list(BUILTIN_PHOTOS), "eval": list(EVAL_PHOTOS), "train": train, "arch": arch}
+    parts = {"all": list(BUILTIN_PHOTOS), "eval": list(EVAL_PHOTOS), "train": list(TRAIN_PHOTOS),
+             "arch": list(ARCH_PHOTOS)}
     wanted: list[str] = []
     for part in (split or "all").split("+"):
         if part not in parts:

@@ -73,7 +73,7 @@ def stop_signals(flag: StopFlag | None = None) -> Iterator[StopFlag]:
     """Turn SIGINT/SIGTERM into ``flag`` for the duration of a run (main thread only; elsewhere, e.g. a
     widget callback thread, only ``flag.set()`` stops the loop). A second SIGINT raises
     ``KeyboardInterrupt`` at once."""
-    flag = flag or StopFlag()
+    flag = flag if flag is not None else StopFlag()
     if threading.current_thread() is not threading.main_thread():
         yield flag
         return

@@ -175,6 +175,7 @@ def run_train(genotype: Genotype | str | Path | None, cfg: Config, *, out: str |
         history, start, best = state["history"], state["step"], state["states"]["best"]
     folder.start(dev, world, genotype=geno)
     folder.write_data({"train": sorted(photos), "arch": [], "val": sorted(val), "val_source": val_source})
+    folder.write_json("genotype.json", geno)
 
     def save(step: int) -> None:
         folder.save({"trainer": trainer.state_dict(), "stream": stream.state_dict(), "best": best,

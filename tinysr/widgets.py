@@ -48,7 +48,7 @@ def search_figure(history: Sequence[dict], fig: Figure | None = None) -> Figure:
     fig.clear()
     left, right = fig.subplots(1, 2, width_ratios=[3, 2])
     plot_alpha_bars(history[-1]["alpha"], ax=left, title=f"softmax(alpha) at step {history[-1]['step']}")
-    plot_curves(history, ("w_loss", "arch_loss"), ax=right, title="losses")
+    plot_curves(history, ("loss", "arch_loss"), ax=right, title="losses")
     return fig
 
 
@@ -60,7 +60,7 @@ def train_figure(history: Sequence[dict], fig: Figure | None = None) -> Figure:
     fig.clear()
     left, right = fig.subplots(1, 2)
     plot_curves(history, ("loss",), ax=left, x="epoch", title="training loss (L1)")
-    plot_curves(history, ("val_psnr",), ax=right, x="epoch", title="validation PSNR-Y")
+    plot_curves(history, ("psnr",), ax=right, x="epoch", title="validation PSNR-Y")
     return fig
 
 

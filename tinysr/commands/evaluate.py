@@ -79,8 +79,15 @@ def _load_model(args: argparse.Namespace) -> tuple[Any, int | None]:
     if not args.genotype:
         raise ValueError("--official needs --genotype NAME (the genotype the weights were trained with, "
                          "e.g. --genotype dlsr)")
+    from tinysr.genotype import get_genotype
     from tinysr.model import load_official
+    from tinysr.paths import OFFICIAL_FILES
     model = load_official(args.official, args.genotype)
+    released_as = {f: n for n, f in OFFICIAL_FILES.items()}.get(Path(args.official).name)
+    if released_as and get_genotype(released_as) != model.genotype:
+        print(f"tinysr evaluate: warning: {Path(args.official).name} was released for genotype {released_as!r}, not "
+              f"{args.genotype!r}; the shapes fit, but these weights were trained with other connections "
+              f"(use --genotype {released_as})", file=sys.stderr)
     scale = getattr(model, "scale", None)
     return model, None if scale is None else int(scale)
 

@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     from ..complexity import count_params, latency, lr_size_720p, multi_adds
     from ..model import DLSRNet
 
+    if args.repeats < 1:
+        raise ValueError(f"--repeats {args.repeats}: give at least 1 timed forward (or --no-latency to skip timing)")
     model = DLSRNet(args.genotype, args.scale).eval()
     result = {"scale": args.scale, "params": count_params(model), "multi_adds": multi_adds(model, args.scale),
               "latency_s": None}
