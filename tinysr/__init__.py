@@ -27,7 +27,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "published": ("PUBLISHED_X2", "PUBLISHED_BICUBIC", "published_points"),
     "paths": ("data_roots", "find_in_roots", "find_benchmarks", "find_official_file", "find_div2k", "describe_roots",
               "OFFICIAL_FILES"),
-    "photos": ("BUILTIN_PHOTOS", "EVAL_PHOTOS", "split_photos", "builtin_photos"),
+    "photos": ("BUILTIN_PHOTOS", "EVAL_PHOTOS", "TRAIN_PHOTOS", "ARCH_PHOTOS", "split_photos", "builtin_photos"),
     "data": ("find_data_root", "load_folder", "PatchSampler", "MIN_LR_SIZE", "BenchmarkImage", "load_benchmark"),
     "ops": ("PRIMITIVES", "OPS", "op_cost", "receptive_field"),
     "genotype": ("Genotype", "GENOTYPES", "get_genotype", "random_genotype"),
