@@ -93,6 +93,7 @@ class Architect:
     def __init__(self, net: nn.Module, cfg: SearchConfig, loss_fn: Callable, cost_fn: Callable | None = None,
                  w_optim: torch.optim.Optimizer | None = None):
         self.net, self.cfg, self.loss_fn, self.cost_fn, self.w_optim = net, cfg, loss_fn, cost_fn, w_optim
+        self.grad_hook: Callable[[list[torch.Tensor]], None] | None = None   # e.g. averaging over torchrun ranks
         self.optimizer = torch.optim.Adam(net.alphas(), lr=cfg.alpha_lr, betas=tuple(cfg.alpha_betas),
                                           weight_decay=cfg.alpha_weight_decay)
 
@@ -128,6 +129,8 @@ class Architect:
                 loss.backward(inputs=list(self.net.alphas()))
             else:
                 loss, parts = self._unrolled_backward(train_batch, arch_batch, w_lr or self.cfg.w_lr)
+        if self.grad_hook is not None:
+            self.grad_hook(list(self.net.alphas()))
         self.optimizer.step()
         parts["arch_objective"] = loss.detach()
         return parts

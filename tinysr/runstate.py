@@ -177,7 +177,8 @@ def _git_commit() -> str | None:
 class RunFolder:
     """The run folder ``path`` of one run of ``kind`` (``search``, ``train``, ``run``, ``study``).
 
-    ``active=False`` (ranks other than 0 under torchrun, or ``out=None``) makes every write a no-op.
+    ``active=False`` (ranks other than 0 under torchrun) makes every write a no-op, but the checks and
+    :meth:`load` still work, so every rank refuses, or resumes, alike; ``path=None`` keeps nothing at all.
     Raises :class:`RunExistsError` when ``path`` holds a run and neither ``resume`` nor ``overwrite``."""
 
     def __init__(self, path: str | Path | None, kind: str, *, resume: bool = False, overwrite: bool = False,
@@ -185,18 +186,19 @@ class RunFolder:
         self.path = Path(path) if path is not None else None
         self.kind, self.resume = kind, resume
         self.active = active and self.path is not None
-        if not self.active:
+        if self.path is None:
             return
         if self.path.exists() and not self.path.is_dir():
             raise NotADirectoryError(f"--out {self.path} is a file, not a folder; choose a folder name")
         held = self.holds_run()
-        if held and overwrite:
+        if held and overwrite and active:
             self._clear()
-        elif held and not resume:
+        elif held and not resume and not overwrite:
             raise RunExistsError(
                 f"{self.path} already holds a run ({', '.join(held[:3])}); nothing was changed. Continue it with "
                 f"--resume, start elsewhere with --out OTHER_DIR, or replace it with --overwrite")
-        self.path.mkdir(parents=True, exist_ok=True)
+        if active:
+            self.path.mkdir(parents=True, exist_ok=True)
 
     # -- the folder ----------------------------------------------------------------------------------
     def holds_run(self) -> list[str]:
@@ -270,7 +272,7 @@ class RunFolder:
         """The checkpoint to resume from, or ``None`` when not resuming or when there is none yet.
         Refuses (``ResumeMismatchError``) another kind, other settings or another genotype, naming what
         changed. ``ignore``: dotted config prefixes that may differ (e.g. ``("train.",)`` for a search)."""
-        if not (self.active and self.resume) or not (self.path / "checkpoint.pt").exists():
+        if self.path is None or not self.resume or not (self.path / "checkpoint.pt").exists():
             return None
         state = safe_load(self.path / "checkpoint.pt")
         if not isinstance(state, dict) or "kind" not in state:

@@ -31,6 +31,8 @@ from .architect import Architect, Batch, hessian_vector_product  # noqa: F401  (
 from .complexity import count_params, multi_adds
 from .config import Config
 from .data import PatchSampler
+from .distributed import any_rank, average_grads, barrier, broadcast_params, init, rank_world, shard
+from .eta import Eta
 from .genotype import Genotype
 from .losses import get_loss
 from .metrics import calculate_psnr_pt
@@ -74,6 +76,10 @@ class Search:
         cost_fn = (lambda n: budget_penalty(expected_size(n, self.kind, self.width), self.budget)) \
             if self.budget else None
         self.architect = Architect(self.net, s, self.loss_fn, cost_fn, self.w_optim)
+        self.rank, self.world = rank_world()
+        if self.world > 1:                     # DDP semantics: same start, gradients averaged over the ranks
+            broadcast_params(self.net.parameters())
+            self.architect.grad_hook = average_grads
 
     # -- one iteration ---------------------------------------------------------------------------------
     def set_epoch(self, epoch: int) -> None:
@@ -91,6 +97,7 @@ class Search:
         self.w_optim.zero_grad(set_to_none=True)
         loss = self.loss_fn(self.net(batch[0]), batch[1])
         loss.backward(inputs=self.net.weights())
+        average_grads(self.net.weights())
         if self.settings.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.net.weights(), self.settings.grad_clip)
         self.w_optim.step()
@@ -104,10 +111,13 @@ class Search:
         return parts
 
     def step(self, train_batch: Batch, arch_batch: Batch | Sequence[Batch] | None, epoch: int) -> dict[str, torch.Tensor]:
-        """One iteration at 0-based ``epoch``; ``arch_batch`` is a pair, or a list of ``arch_steps`` pairs."""
+        """One iteration at 0-based ``epoch``; ``arch_batch`` is a pair, or a list of ``arch_steps`` pairs.
+        Under torchrun the batches are the GLOBAL batches: each rank computes on its slice."""
         self.set_epoch(epoch)
         arch_batches = [] if arch_batch is None else \
             [arch_batch] if isinstance(arch_batch[0], torch.Tensor) else list(arch_batch)
+        train_batch = shard(train_batch, self.rank, self.world)
+        arch_batches = [shard(b, self.rank, self.world) for b in arch_batches]
         do_arch = epoch >= self.settings.warmup_epochs and arch_batches
         out: dict[str, torch.Tensor] = {}
         if do_arch and self.settings.step_order == "arch_first":
@@ -166,7 +176,7 @@ def _streams(cfg: Config, train: dict, arch: dict) -> tuple[PatchSampler, PatchS
     s = cfg.search
 
     def make(imgs: dict, seed: int, batch_size: int) -> PatchSampler:
-        return PatchSampler(list(imgs.values()), cfg.data.scale, s.hr_patch, batch_size, seed=seed)
+        return PatchSampler(imgs, cfg.data.scale, s.hr_patch, batch_size, seed=seed)
 
     return (make(train, cfg.seed, s.batch_size), make(arch, cfg.seed + 1, s.arch_batch_size or s.batch_size),
             make(arch, cfg.seed + 2, min(8, 2 * s.batch_size)))
@@ -187,7 +197,13 @@ def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Pa
     from tqdm.auto import tqdm
 
     s, spe = cfg.search, cfg.search.steps_per_epoch
-    folder = RunFolder(out, "search", resume=resume, overwrite=overwrite)
+    rank, world = init()
+    for name, size in (("search.batch_size", s.batch_size), ("search.arch_batch_size", s.arch_batch_size)):
+        if size % world:
+            raise ValueError(f"{name}={size} is not divisible by the {world} processes of torchrun: each global "
+                             f"batch is split evenly across the ranks; use a multiple of {world}")
+    folder = RunFolder(out, "search", resume=resume, overwrite=overwrite, active=rank == 0)
+    barrier()
     seed_everything(cfg.seed)
     train, arch = search_photos(cfg)
     search = Search(cfg, device)
@@ -202,15 +218,21 @@ def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Pa
         torch.set_rng_state(state["states"]["torch_rng"])
         meter.load_state_dict(state["states"]["meter"])
         history, start = state["history"], state["step"]
-    folder.start(dev)
+        if state["states"].get("world_size", 1) != world:
+            raise ValueError(f"{out} was checkpointed by {state['states'].get('world_size', 1)} process(es); resume "
+                             f"it with the same number (now {world}), since each global batch is split across them")
+    folder.start(dev, world)
     folder.write_data({"train": sorted(train), "arch": sorted(arch), "val": []})
 
     def save(step: int) -> None:
         folder.save({"search": search.state_dict(), "meter": meter.state_dict(), "torch_rng": torch.get_rng_state(),
+                     "world_size": world,
                      **{n: streams[n].state_dict() for n in ("train_stream", "arch_stream")}}, history, step, cfg)
 
     total = s.epochs * spe
-    bar = tqdm(total=total, initial=start, desc="search", disable=not progress, file=sys.stderr, leave=False)
+    bar = tqdm(total=total, initial=start, desc="search", disable=not progress or rank != 0, file=sys.stderr,
+               leave=False)
+    eta = Eta("search", total, start, enabled=rank == 0)
     with stop_signals(stop) as flag:
         for step in range(start, total):
             epoch = step // spe
@@ -221,7 +243,7 @@ def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Pa
             done = step + 1
             if done % spe == 0:
                 search.sched.step()
-            if done % spe == 0 or (s.log_every and done % s.log_every == 0):
+            if rank == 0 and (done % spe == 0 or (s.log_every and done % s.log_every == 0)):
                 rec = {"step": done, "epoch": epoch + 1, **meter.read(_advice(search)),
                        "w_lr": search.w_optim.param_groups[0]["lr"], **search.record(probe)}
                 history.append(rec)
@@ -229,6 +251,9 @@ def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Pa
                 for cb in callbacks:
                     cb(done, rec)
             bar.update(1)
+            eta.step(done, done % spe == 0)
+            if world > 1 and any_rank(bool(flag), dev) and not flag:
+                flag.set("another rank was stopped")
             if done % spe == 0 or flag:
                 save(done)
             if flag:

@@ -24,10 +24,11 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
-import torch.distributed as dist
 
 from .config import Config
 from .data import PatchSampler
+from .distributed import any_rank, barrier, init
+from .eta import Eta
 from .genotype import Genotype, get_genotype
 from .inference import super_resolve
 from .losses import get_loss
@@ -132,14 +133,6 @@ class Trainer:
             self.ema.load_state_dict(state["ema"])
 
 
-def _ddp_env() -> tuple[int, int]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    return rank, world
-
-
 def run_train(genotype: Genotype | str | Path | None, cfg: Config, *, out: str | Path | None = None,
               resume: bool = False, overwrite: bool = False, init: str | Path | None = None,
               device: str | None = None, progress: bool = True,
@@ -149,10 +142,11 @@ def run_train(genotype: Genotype | str | Path | None, cfg: Config, *, out: str |
     from tqdm.auto import tqdm
 
     t, scale = cfg.train, cfg.data.scale
-    rank, world = _ddp_env()
+    rank, world = init()
     if t.batch_size % world:
         raise ValueError(f"train.batch_size={t.batch_size} is not divisible by the {world} processes")
     folder = RunFolder(out, "train", resume=resume, overwrite=overwrite, active=rank == 0)
+    barrier()
     dev = get_device(device)
     if world > 1 and dev.type == "cuda":
         dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
@@ -162,7 +156,7 @@ def run_train(genotype: Genotype | str | Path | None, cfg: Config, *, out: str |
     names = sorted(photos)
     if world > 1:
         names = [names[i] for i in torch.utils.data.DistributedSampler(range(len(names)), world, rank, shuffle=False)]
-    stream = PatchSampler([photos[n] for n in names], scale, t.hr_patch, t.batch_size // world,
+    stream = PatchSampler({n: photos[n] for n in names}, scale, t.hr_patch, t.batch_size // world,
                           seed=cfg.seed + 1000 * rank)
     val_source, val = validation_pairs(cfg) if rank == 0 else ("", {})
     geno = trainer.model.genotype.to_dict()
@@ -173,13 +167,17 @@ def run_train(genotype: Genotype | str | Path | None, cfg: Config, *, out: str |
         meter.load_state_dict(state["states"]["meter"])
         torch.set_rng_state(state["states"]["torch_rng"])
         history, start, best = state["history"], state["step"], state["states"]["best"]
+        if state["states"].get("world_size", 1) != world:
+            raise ValueError(f"{out} was checkpointed by {state['states'].get('world_size', 1)} process(es); resume "
+                             f"it with the same number (now {world})")
     folder.start(dev, world, genotype=geno)
     folder.write_data({"train": sorted(photos), "arch": [], "val": sorted(val), "val_source": val_source})
     folder.write_json("genotype.json", geno)
 
     def save(step: int) -> None:
         folder.save({"trainer": trainer.state_dict(), "stream": stream.state_dict(), "best": best,
-                     "meter": meter.state_dict(), "torch_rng": torch.get_rng_state()}, history, step, cfg, geno)
+                     "meter": meter.state_dict(), "torch_rng": torch.get_rng_state(), "world_size": world},
+                    history, step, cfg, geno)
 
     def end_of_epoch(step: int) -> None:
         nonlocal best
@@ -206,11 +204,15 @@ def run_train(genotype: Genotype | str | Path | None, cfg: Config, *, out: str |
     spe = t.steps_per_epoch
     bar = tqdm(total=t.epochs * spe, initial=start, desc="train", file=sys.stderr,
                disable=not progress or rank != 0, leave=False)
+    eta = Eta("train", t.epochs * spe, start, enabled=rank == 0)
     trainer.model.train()
     with stop_signals(stop) as flag:
         for step in range(start, t.epochs * spe):
             meter.add({"loss": trainer.step(tuple(x.to(dev) for x in stream.next_batch()))}, step)
             bar.update(1)
+            eta.step(step + 1, (step + 1) % spe == 0)
+            if world > 1 and any_rank(bool(flag), dev) and not flag:
+                flag.set("another rank was stopped")
             if (step + 1) % spe == 0:
                 end_of_epoch(step + 1)
             elif flag:
@@ -221,7 +223,7 @@ def run_train(genotype: Genotype | str | Path | None, cfg: Config, *, out: str |
                                         "saved: resume with --resume (resume=True)")
     bar.close()
     if world > 1:
-        dist.barrier()
+        barrier()
     folder.finish(best_psnr=best)
     final = load_model(folder.file("model.pt"))[0].to(dev) if folder.active and folder.file("model.pt").exists() \
         else trainer.scored

@@ -33,6 +33,9 @@ from matplotlib.figure import Figure
 from . import config as C
 from .controls import field_value, make_control, set_range, set_value
 
+__all__ = ["SEARCH_FIELDS", "TRAIN_FIELDS", "search_figure", "train_figure", "LiveFigure", "ConfigPanel", "RunPanel", "SearchPanel", "TrainPanel"]
+
+
 SEARCH_FIELDS = ("data.scale", "search.budget_params", "search.lambda_cost", "search.w_lr", "search.alpha_lr",
                  "search.channels", "search.cells", "search.epochs", "search.steps_per_epoch",
                  "search.warmup_epochs", "search.order", "search.objective", "search.aux_skip", "search.gumbel")

@@ -1,1 +1,3 @@
 """CLI subcommands; see :mod:`tinysr.cli`."""
+
+__all__: list[str] = []

@@ -8,6 +8,8 @@ from typing import Any
 
 from ..config import PRESETS, Config, override, preset
 
+__all__ = ["add_config_args", "add_run_args", "config_from_args", "print_json"]
+
 
 def add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default=None, metavar="NAME|FILE.json",

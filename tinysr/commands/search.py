@@ -7,6 +7,8 @@ import sys
 
 from ._common import add_config_args, add_run_args, config_from_args, print_json
 
+__all__ = ["add_parser", "run"]
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="differentiable architecture search -> genotype.json",

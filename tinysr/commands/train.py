@@ -11,6 +11,8 @@ import sys
 from ..config import override
 from ._common import add_config_args, add_run_args, config_from_args, print_json
 
+__all__ = ["add_parser", "run"]
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="retrain a genotype -> model.pt", description=__doc__)
