@@ -40,7 +40,7 @@ from .model import DLSRNet
 from .runstate import Meter, RunFolder, StopFlag, stop_signals
 from .splits import search_photos
 from .space import SuperNet
-from .space.cost import budget_penalty, expected_size, released_cost
+from .space.cost import budget_penalty, derived_size, expected_size, released_cost
 from .utils import get_device, seed_everything
 
 __all__ = ["Search", "SearchResult", "run_search", "budget_of", "Callback"]
@@ -73,8 +73,8 @@ class Search:
         self.sched = torch.optim.lr_scheduler.MultiStepLR(self.w_optim, list(s.w_milestones), s.w_gamma)
         self.kind, self.budget = budget_of(cfg)
         self.width = cfg.train.channels or s.channels          # the width the derived net is retrained at
-        cost_fn = (lambda n: budget_penalty(expected_size(n, self.kind, self.width), self.budget)) \
-            if self.budget else None
+        size = derived_size if s.budget_estimate == "derived" else expected_size
+        cost_fn = (lambda n: budget_penalty(size(n, self.kind, self.width), self.budget)) if self.budget else None
         self.architect = Architect(self.net, s, self.loss_fn, cost_fn, self.w_optim)
         self.rank, self.world = rank_world()
         if self.world > 1:                     # DDP semantics: same start, gradients averaged over the ranks
