@@ -1,0 +1,262 @@
+"""`tinysr study`: random networks in the budget window, weight inheritance, Kendall tau, and a mini study
+end to end (study.json, study.md, --rerun, --resume, torchrun ranks, --jobs)."""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import replace
+
+import pytest
+import torch
+
+from tinysr.cli import main
+from tinysr.complexity import count_params
+from tinysr.config import Config, override, preset
+from tinysr.genotype import GENOTYPES, Genotype
+from tinysr.images import save_image
+from tinysr.model import DLSRNet
+from tinysr.ops import PRIMITIVES
+from tinysr.photos import builtin_photos
+from tinysr.space import SuperNet
+from tinysr.study import inherit_weights, kendall_tau, percentile, sample_in_budget
+from tinysr.study import runner as study_runner
+from tinysr.study.jobs import plan_jobs
+
+MICRO = ["--set", "search.channels=8", "--set", "search.cells=3", "--set", "search.hr_patch=32",
+         "--set", "search.epochs=1", "--set", "search.steps_per_epoch=2", "--set", "search.warmup_epochs=0",
+         "--set", "search.lambda_cost=2", "--set", "train.epochs=1", "--set", "train.steps_per_epoch=2",
+         "--set", "train.hr_patch=32", "--set", "train.val_images=1", "--set", "eval.sets=Set5"]
+BUDGETS = "6000,9000"
+RUN_KEYS = {"id", "kind", "budget", "seed", "genotype", "params", "multi_adds", "in_window", "sets", "wall_s",
+            "config", "rerun", "supernet", "oneshot", "threads", "device", "best_val_psnr"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny networks: one thread is fastest, and on a loaded machine far faster than two."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+# -- random networks in the window -------------------------------------------------------------------
+def test_rejection_sampling_honours_the_window_and_is_seeded():
+    for budget in (9000, 20000):
+        drawn = sample_in_budget(budget, 6, 8, 4, seed=3)
+        sizes = [count_params(DLSRNet(g, 2)) for g in drawn]         # built, not the closed form
+        assert all(abs(s - budget) <= 0.15 * budget for s in sizes), (budget, sizes)
+        assert len(set(drawn)) == 6 and all(g.channels == 8 and g.cells == 4 for g in drawn)
+        assert sample_in_budget(budget, 6, 8, 4, seed=3) == drawn
+        assert sample_in_budget(budget, 6, 8, 4, seed=4) != drawn
+    # the window really rejects: most uniform draws of this space are far bigger than 9000
+    wide = sample_in_budget(9000, 40, 8, 4, seed=0, window=10.0)
+    assert max(count_params(DLSRNet(g, 2)) for g in wide) > 1.15 * 9000
+    with pytest.raises(ValueError, match=r"infeasible.*5,932\.\.42,796"):
+        sample_in_budget(1000, 2, 8, 4)
+    with pytest.raises(ValueError, match="infeasible"):
+        sample_in_budget(10**7, 2, 8, 4)
+
+
+def test_kendall_tau_and_percentile_by_hand():
+    # pairs of (1..5) vs (3,1,2,5,4): discordant (1,2), (1,3), (4,5); the other 7 concordant -> (7-3)/10
+    assert kendall_tau([1, 2, 3, 4, 5], [3, 1, 2, 5, 4]) == pytest.approx(0.4)
+    # ties: one pair tied in x, one in y, the 4 others concordant -> 4 / sqrt(5 * 5)
+    assert kendall_tau([1, 1, 2, 3], [1, 2, 2, 3]) == pytest.approx(0.8)
+    assert kendall_tau([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    assert kendall_tau([1, 1, 1], [1, 2, 3]) is None and kendall_tau([1], [2]) is None
+    assert percentile(2.0, [1.0, 2.0, 3.0, 4.0]) == pytest.approx(37.5) and percentile(9, []) is None
+
+
+# -- weight inheritance ----------------------------------------------------------------------------
+GENO = Genotype(("sep_conv_5x5", "conv_3x3", "dil_conv_3x3"), ((1, 2), (3, 1), (2, 4)), channels=8, cells=5)
+
+
+def _onehot_supernet(g: Genotype, fold: bool, fast: bool) -> SuperNet:
+    """A supernet whose alpha picks g's ops (huge logits) and whose fusions see only g's predecessors:
+    ``fold``: beta split 0.5/0.5 over the kept pair; else one-hot on the first kept one, the other's slice 0."""
+    torch.manual_seed(0)
+    net = SuperNet(8, g.cells, 2, fast=fast).double().eval()
+    with torch.no_grad():
+        net.alpha.fill_(-1e4)
+        for p, op in enumerate(g.ops):
+            net.alpha[p, PRIMITIVES.index(op)] = 1e4
+        for f, kept in enumerate(g.inputs):
+            net.betas[f].fill_(-1e4)
+            net.betas[f][[i - 1 for i in (kept if fold else kept[:1])]] = 1e4
+            if not fold:
+                net.fusions[f].conv.weight[:, (kept[1] - 1) * 8:kept[1] * 8] = 0
+    return net
+
+
+@pytest.mark.parametrize("fold,fast", [(False, False), (True, False), (False, True)])
+def test_inherited_net_equals_a_one_hot_supernet(fold, fast):
+    net = _onehot_supernet(GENO, fold, fast)
+    x = torch.rand(1, 3, 20, 20, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) * 255
+    with torch.no_grad():
+        want = net(x)
+        got = inherit_weights(net, GENO, fold=fold)(x)
+        swapped = inherit_weights(net, replace(GENO, inputs=((1, 2), (1, 3), (2, 4))), fold=fold)(x)
+        wrong_input = inherit_weights(net, replace(GENO, inputs=((1, 2), (2, 3), (2, 4))), fold=fold)(x)
+        wrong_op = inherit_weights(net, replace(GENO, ops=("sep_conv_5x5", "conv_5x5", "dil_conv_3x3")), fold=fold)(x)
+    tol = dict(rtol=1e-9, atol=1e-9 if not fast else 1e-7)
+    torch.testing.assert_close(got, want, **tol)
+    torch.testing.assert_close(swapped, want, **tol)          # concat order: weights and maps move together
+    for wrong in (wrong_input, wrong_op):                     # the test tells a wrong slice or candidate
+        assert (wrong - want).abs().max() > 1e-6        # >= 1000x the tolerance
+
+
+def test_inheritance_of_a_trained_looking_supernet_keeps_every_weight():
+    torch.manual_seed(0)
+    net = SuperNet(8, 4, 2).eval()
+    g = net.derive()
+    inh = inherit_weights(net, g)
+    k = PRIMITIVES.index(g.ops[1])
+    assert torch.equal(inh.cells[2].ops[1].op[0 if g.ops[1].startswith("conv") else 2].weight,
+                       net.cells[2].ops[1].ops[k].op[0 if g.ops[1].startswith("conv") else 2].weight)
+    a, b = g.inputs[1]
+    assert torch.equal(inh.fusions[1].conv.weight, torch.cat([net.fusions[1].conv.weight[:, (a - 1) * 8:a * 8],
+                                                              net.fusions[1].conv.weight[:, (b - 1) * 8:b * 8]], 1))
+    with pytest.raises(ValueError, match="cells"):
+        inherit_weights(net, replace(GENOTYPES["dlsr"], channels=8))
+
+
+# -- the mini study ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    """A tiny benchmark folder in the EDSR layout: Set5 = two 64x64 crops (LR made with imresize)."""
+    root = tmp_path_factory.mktemp("bench")
+    (root / "Set5" / "HR").mkdir(parents=True)
+    for name, img in sorted(builtin_photos("eval").items())[:2]:
+        save_image(img[:64, :64], root / "Set5" / "HR" / f"{name}.png")
+    return root
+
+
+def _study_args(out, bench, *extra):
+    return ["study", "--preset", "smoke", "--budgets", BUDGETS, "--seeds", "1", "--random", "2",
+            "--benchmarks", str(bench), "--out", str(out), "--json", *MICRO, *extra]
+
+
+@pytest.fixture(scope="module")
+def study_dir(tmp_path_factory, bench):
+    out = tmp_path_factory.mktemp("study") / "s"
+    assert main(_study_args(out, bench)) == 0
+    return out
+
+
+def test_mini_study_writes_every_field(study_dir, capsys):
+    study = json.loads((study_dir / "study.json").read_text())
+    for key in ("command", "machine", "preset", "budgets", "runs", "stats", "sets", "seeds"):
+        assert key in study, key
+    assert study["preset"] == "smoke" and study["budgets"] == [6000, 9000] and study["sets"] == ["Set5"]
+    assert "tinysr study" in study["command"] and study["machine"]["torch"] == torch.__version__
+    runs = {r["id"]: r for r in study["runs"]}
+    kinds = sorted(r["kind"] for r in runs.values())
+    assert kinds == ["published"] * 2 + ["random"] * 4 + ["searched"] * 2, kinds
+    for r in runs.values():
+        assert set(r) == RUN_KEYS, r["id"]
+        assert r["sets"]["Set5"]["images"] == 2 and math.isfinite(r["sets"]["Set5"]["psnr"])
+        assert r["params"] == count_params(DLSRNet(Genotype.from_dict(r["genotype"]), 2)) and r["multi_adds"] > 0
+        assert Config.from_dict(r["config"]).seed == r["seed"] == 0 and "--rerun" in r["rerun"]
+    for b in (6000, 9000):
+        rand = [r for r in runs.values() if r["kind"] == "random" and r["budget"] == b]
+        assert len(rand) == 2 and all(r["in_window"] for r in rand)
+        s = runs[f"searched-b{b}-s0"]
+        assert Config.from_dict(s["config"]).search.budget_params == b
+        assert [o["id"] for o in s["oneshot"]] == [r["id"] for r in rand]
+        assert s["supernet"]["gap"] == pytest.approx(s["supernet"]["supernet_psnr"] - s["supernet"]["inherited_psnr"])
+        st = study["stats"]["budgets"][str(b)]
+        assert st["oneshot"]["n"] == 2 and st["random"]["n"] == 2 and st["searched"]["n"] == 1
+        assert st["searched"]["percentile_of_mean"] == percentile(s["sets"]["Set5"]["psnr"],
+                                                                    [r["sets"]["Set5"]["psnr"] for r in rand])
+    assert runs["published-dlsr"]["genotype"]["ops"] == list(GENOTYPES["dlsr"].ops)
+    assert runs["published-dlsr"]["genotype"]["channels"] == 8
+    md = (study_dir / "study.md").read_text()
+    assert "## Verdict" in md and "Kendall" in md and "study.png" in md and str(study_dir.parent) not in md[:0]
+    assert "beat" in md and "searched-b6000-s0" in md
+    assert (study_dir / "study.png").stat().st_size > 1000
+
+
+def test_rerun_reproduces_a_run_exactly(study_dir, bench, tmp_path, capsys):
+    study = json.loads((study_dir / "study.json").read_text())
+    old = next(r for r in study["runs"] if r["id"] == "searched-b9000-s0")
+    capsys.readouterr()
+    assert main(["study", "--from", str(study_dir / "study.json"), "--rerun", old["id"], "--out",
+                 str(tmp_path / "again"), "--benchmarks", str(bench), "--json"]) == 0
+    out = capsys.readouterr()
+    new = json.loads(out.out.strip().splitlines()[-1])
+    assert set(new) == RUN_KEYS and "reproduces" in out.err
+    for key in ("genotype", "params", "multi_adds", "sets", "supernet", "oneshot", "config", "best_val_psnr"):
+        assert new[key] == old[key], key
+
+
+def test_resume_skips_finished_jobs(study_dir, bench, monkeypatch, capsys):
+    before = (study_dir / "study.json").read_text()
+    assert main(_study_args(study_dir, bench)) == 2                  # a folder with a study is never overwritten
+    assert "already holds a run" in capsys.readouterr().err
+    ran = []
+    real = study_runner.run_job
+    monkeypatch.setattr(study_runner, "run_job", lambda spec, *a, **k: ran.append(spec["id"]) or real(spec, *a, **k))
+    assert main(_study_args(study_dir, bench, "--resume")) == 0
+    assert ran == []
+    (study_dir / "runs" / "random-b9000-1" / "result.json").unlink()
+    assert main(_study_args(study_dir, bench, "--resume")) == 0
+    assert ran == ["random-b9000-1"]
+    strip = lambda text: [{k: v for k, v in r.items() if k != "wall_s"} for r in json.loads(text)["runs"]]  # noqa: E731
+    assert strip((study_dir / "study.json").read_text()) == strip(before)
+    with pytest.raises(SystemExit):
+        main(_study_args(study_dir, bench, "--resume", "--seeds", "x"))
+    assert main(_study_args(study_dir, bench, "--resume", "--random", "1")) == 2    # another plan
+    assert "plan changed" in capsys.readouterr().err
+
+
+def test_jobs_in_spawned_processes_match_in_process(study_dir, bench, tmp_path):
+    plan = json.loads((study_dir / "plan.json").read_text())["jobs"]
+    specs = [s for s in plan if s["kind"] == "published"]
+    from tinysr.pipeline import load_sets
+
+    study_runner._run_jobs(specs, tmp_path, load_sets(bench, ("Set5",), 2), 2, False, None)
+    for s in specs:
+        old = json.loads((study_dir / "runs" / s["id"] / "result.json").read_text())
+        new = json.loads((tmp_path / "runs" / s["id"] / "result.json").read_text())
+        assert new["genotype"] == old["genotype"] and new["params"] == old["params"]
+        if new["threads"] == old["threads"]:
+            assert new["sets"] == old["sets"]
+        else:
+            assert new["sets"]["Set5"]["psnr"] == pytest.approx(old["sets"]["Set5"]["psnr"], abs=1e-4)
+
+
+def test_torchrun_ranks_share_the_jobs(tmp_path, monkeypatch):
+    """Rank 1 of 2 runs the odd jobs and writes no study.json; rank 0 the even ones, then collects them all.
+    (The ranks run one after the other here, so rank 1 finds a plan.json and rank 0 resumes.)"""
+    cfg = override(preset("smoke"), {"search.budget_params": 9000, "search.lambda_cost": 2.0})
+    specs = plan_jobs(cfg, [9000], 1, 2)
+    ran: dict[str, list[str]] = {"0": [], "1": []}
+
+    def fake_job(spec, out, sets, **kw):
+        ran[os.environ["RANK_SEEN"]].append(spec["id"])
+        entry = {k: spec[k] for k in ("id", "kind", "budget", "seed", "config", "oneshot")}
+        entry.update(genotype=spec["genotype"], params=1000, multi_adds=1, in_window=True, best_val_psnr=0.0,
+                     sets={"Set5": {"psnr": 30.0 + len(ran["0"]), "ssim": 0.9, "images": 1}}, wall_s=0.0,
+                     supernet={k: 1.0 for k in ("supernet_psnr", "inherited_psnr", "inherited_folded_psnr", "gap")})
+        entry["oneshot"] = [{"id": o["id"], "psnr": 1.0} for o in spec["oneshot"]]
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "result.json").write_text(json.dumps(entry))
+        return entry
+
+    monkeypatch.setattr(study_runner, "run_job", fake_job)
+    monkeypatch.setattr(study_runner, "write_study_md", lambda root, study: None)
+    out = tmp_path / "s"
+    out.mkdir()
+    (out / "plan.json").write_text("{}")                # rank 1 waits for rank 0's plan.json
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    for rank in ("1", "0"):
+        monkeypatch.setenv("RANK", rank)
+        monkeypatch.setenv("RANK_SEEN", rank)
+        study = study_runner.run_study(cfg, [9000], 1, 2, out=out, sets={"Set5": []}, resume=rank == "0")
+        assert (study is None) == (rank == "1") and (out / "study.json").exists() == (rank == "0")
+        (out / "plan.json").unlink(missing_ok=True)
+    ids = [s["id"] for s in specs]
+    assert ran == {"0": ids[0::2], "1": ids[1::2]}
+    assert [r["id"] for r in study["runs"]] == ids and study["world_size"] == 2

@@ -1,0 +1,19 @@
+"""``tinysr study``: is the search any good? Searched vs random vs published networks at equal budget.
+
+- :mod:`.sampling` random genotypes within 15% of a parameter budget (seeded rejection sampling);
+- :mod:`.oneshot`  ``inherit_weights``: a derived network with the supernet's own weights (gap, one-shot);
+- :mod:`.jobs`     the job list and one job (search + retrain + evaluate, or retrain + evaluate);
+- :mod:`.stats`    mean/std over seeds, percentile among random networks, Kendall's tau;
+- :mod:`.report`   ``study.md`` and ``study.png``;
+- :mod:`.runner`   ``run_study`` (in-process, a spawn pool, or torchrun ranks) and ``rerun``.
+"""
+from .jobs import PUBLISHED, plan_jobs, run_job
+from .oneshot import inherit_weights
+from .report import plot_study, write_study_md
+from .runner import rerun, run_study
+from .sampling import WINDOW, feasible_range, params_of, sample_in_budget
+from .stats import kendall_tau, percentile, study_stats
+
+__all__ = ["run_study", "rerun", "plan_jobs", "run_job", "PUBLISHED", "inherit_weights", "sample_in_budget",
+           "feasible_range", "params_of", "WINDOW", "kendall_tau", "percentile", "study_stats", "plot_study",
+           "write_study_md"]
