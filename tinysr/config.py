@@ -103,6 +103,7 @@ class SearchConfig(_Checked):
     lambda_cost: float = rule(0.0, note="(> 0 needs a budget)", **_NONNEG)
     network_cost: float = rule(0.0, **_NONNEG)
     budget_estimate: str = rule("derived", choices=("derived", "expected"))
+    budget_mode: str = rule("max", choices=("max", "target"))
     hvp: str = rule("exact", choices=("exact", "finite"))
     hvp_eps: float = rule(0.01, log=True, **_POS)
     virtual_step: str = rule("sgd", choices=("sgd", "adam"))

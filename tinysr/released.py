@@ -121,7 +121,8 @@ TINYSR_ONLY: dict[str, str] = {
     "search.fast": "fused mixed-op implementation, same math",
     "search.channels_last": "memory layout", "search.compile": "torch.compile",
     "search.hvp": "second order only", "search.hvp_eps": "second order only",
-    "search.virtual_step": "second order only", "search.budget_estimate": "only with a budget", "search.gumbel_tau": "only with search.gumbel",
+    "search.virtual_step": "second order only", "search.budget_estimate": "only with a budget",
+    "search.budget_mode": "only with a budget", "search.gumbel_tau": "only with search.gumbel",
     "search.log_every": "history records",
     "train.channels_last": "memory layout", "train.compile": "torch.compile",
     "eval.sets": "which benchmarks tinysr reports; the released test script ran Set5+Set14+B100+Urban100 "

@@ -74,7 +74,8 @@ class Search:
         self.kind, self.budget = budget_of(cfg)
         self.width = cfg.train.channels or s.channels          # the width the derived net is retrained at
         size = derived_size if s.budget_estimate == "derived" else expected_size
-        cost_fn = (lambda n: budget_penalty(size(n, self.kind, self.width), self.budget)) if self.budget else None
+        cost_fn = (lambda n: budget_penalty(size(n, self.kind, self.width), self.budget, s.budget_mode)) \
+            if self.budget else None
         self.architect = Architect(self.net, s, self.loss_fn, cost_fn, self.w_optim)
         self.rank, self.world = rank_world()
         if self.world > 1:                     # DDP semantics: same start, gradients averaged over the ranks

@@ -18,7 +18,8 @@ change the size). By default (``search.budget_estimate="derived"``) the penalty'
 network that will be derived and retrained, with ``E``'s gradient (:func:`derived_size`, straight-through).
 The penalty is a squared hinge on the log-ratio::
 
-    penalty(E, B) = max(0, log(E / B)) ** 2                            (0 inside the budget)
+    penalty(E, B) = max(0, log(E / B)) ** 2                            (0 inside the budget; mode "max")
+    penalty(E, B) = max(0, |log(E / B)| - log 1.1) ** 2                (0 within +-10%; mode "target")
 
 weighted by ``search.lambda_cost`` and added to the architecture loss, whose data part is an L1 distance in
 pixel units (typically 3-10 on [0, 255] images). 10% over budget costs ``lambda * 0.009``; 50% over costs
@@ -103,11 +104,22 @@ def derived_size(net, kind: str = "params", channels: int | None = None) -> torc
     return expected + (derived - expected).detach()
 
 
-def budget_penalty(expected: torch.Tensor, budget: float) -> torch.Tensor:
-    """``max(0, log(expected / budget)) ** 2`` (module docstring); 0-dim tensor."""
+TARGET_BAND = 0.1     # mode "target": no penalty within +-10% of the budget
+
+
+def budget_penalty(expected: torch.Tensor, budget: float, mode: str = "max") -> torch.Tensor:
+    """``mode="max"``: ``max(0, log(E / B)) ** 2``, zero inside the budget (module docstring).
+    ``mode="target"``: ``max(0, |log(E / B)| - log(1.1)) ** 2``, zero within +-10% of the budget and growing on
+    both sides -- for comparing networks *at* a budget (the study), when the data alone would settle well
+    below it. 0-dim tensor."""
     if not budget > 0:
         raise ValueError(f"a budget must be > 0, got {budget!r}")
-    return torch.relu(torch.log(expected) - math.log(budget)) ** 2
+    excess = torch.log(expected) - math.log(budget)
+    if mode == "target":
+        return torch.relu(excess.abs() - math.log1p(TARGET_BAND)) ** 2
+    if mode != "max":
+        raise ValueError(f"budget mode {mode!r}: use 'max' or 'target'")
+    return torch.relu(excess) ** 2
 
 
 def network_distance(net) -> torch.Tensor:
