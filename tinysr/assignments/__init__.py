@@ -1,0 +1,35 @@
+"""Assignments in the nbgrader style: handouts built from solution notebooks, and a grader a teacher can trust.
+
+- :mod:`.markers` the ``### BEGIN/END SOLUTION`` and ``### BEGIN/END HIDDEN TESTS`` regions, strictly checked;
+- :mod:`.spec` what a solution notebook declares (assignment id, tasks, points, checks, forbidden names);
+- :mod:`.build` handouts: solutions stubbed, hidden tests removed, outputs cleared;
+- :mod:`.grade` grading: restore the checks, add the hidden ones, scan (:mod:`.scan`, :mod:`.tamper`), run in a
+  fresh kernel (:mod:`.kernel`), score; :mod:`.feedback` writes ``grades.csv`` and the feedback files.
+
+CLI: ``python -m tinysr.assignments build|grade`` (see :mod:`tinysr.assignments.__main__` and
+``notebooks/assignments/README.md``).
+"""
+from __future__ import annotations
+
+from .build import DEFAULT_OUT, DEFAULT_SRC, build, count_solutions, handout, solution_notebooks, strip_solutions
+from .feedback import CSV_COLUMNS, feedback_markdown, grades_csv, write_outputs
+from .grade import (CheckResult, SubmissionResult, TaskResult, assemble, grade_notebook, grade_submission,
+                    identify, load_specs, scan_tasks, score)
+from .kernel import CellOutcome, run_in_kernel
+from .markers import BEGIN, END, HIDDEN_BEGIN, HIDDEN_END, STUB, SolutionMarkerError
+from .scan import Finding
+from .spec import AssignmentSpec, AssignmentSpecError, read_spec
+
+__all__ = ["BEGIN", "END", "HIDDEN_BEGIN", "HIDDEN_END", "STUB", "SolutionMarkerError", "AssignmentSpecError",
+           "AssignmentSpec", "read_spec", "strip_solutions", "count_solutions", "handout", "build",
+           "solution_notebooks", "DEFAULT_SRC", "DEFAULT_OUT", "CellOutcome", "run_in_kernel", "Finding",
+           "CheckResult", "TaskResult", "SubmissionResult", "load_specs", "identify", "assemble", "scan_tasks",
+           "score", "grade_notebook", "grade_submission", "CSV_COLUMNS", "grades_csv", "feedback_markdown",
+           "write_outputs", "main"]
+
+
+def main(argv=None) -> int:
+    """``python -m tinysr.assignments``; see :mod:`tinysr.assignments.__main__`."""
+    from .__main__ import main as _main
+
+    return _main(argv)
