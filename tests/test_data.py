@@ -25,7 +25,7 @@ RNG = np.random.default_rng(0)
 # -- built-in photos ---------------------------------------------------------------------------
 def test_builtin_photos_and_split():
     photos = builtin_photos()
-    assert sorted(photos) == sorted(BUILTIN_PHOTOS) and len(photos) == 12
+    assert sorted(photos) == sorted(BUILTIN_PHOTOS) and len(photos) == 19
     for name, img in photos.items():
         assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3 and min(img.shape[:2]) >= 256, name
     train, arch, ev = (set(builtin_photos(p)) for p in ("train", "arch", "eval"))

@@ -56,15 +56,18 @@ _BUILTIN_LOADERS: dict[str, Callable[[], np.ndarray]] = {
     "hubble_deep_field": _skimage("hubble_deep_field"), "retina": _skimage("retina"),
     "immunohistochemistry": _skimage("immunohistochemistry"),
     "china": _sklearn("china.jpg"), "flower": _sklearn("flower.jpg"), "grace_hopper": _grace_hopper,
+    # grayscale photographs, used as RGB (the 3 channels replicated): more textures for short CPU runs
+    "camera": _skimage("camera"), "moon": _skimage("moon"), "brick": _skimage("brick"), "grass": _skimage("grass"),
+    "gravel": _skimage("gravel"), "coins": _skimage("coins"), "clock": _skimage("clock"),
 }
 BUILTIN_PHOTOS = tuple(_BUILTIN_LOADERS)
 # Held out for validation/evaluation: three everyday photos of moderate size (fast to validate on).
 EVAL_PHOTOS = ("chelsea", "coffee", "grace_hopper")
 # The search's two parts, split by SCENE (the two views of the motorcycle stereo pair are one scene, so they
 # sit together): weight steps and architecture steps never see the same content.
-TRAIN_PHOTOS = ("astronaut", "hubble_deep_field", "immunohistochemistry", "motorcycle_left", "motorcycle_right",
-                "retina")
-ARCH_PHOTOS = ("china", "flower", "rocket")
+TRAIN_PHOTOS = ("astronaut", "brick", "camera", "grass", "gravel", "hubble_deep_field", "immunohistochemistry",
+                "moon", "motorcycle_left", "motorcycle_right", "retina")
+ARCH_PHOTOS = ("china", "clock", "coins", "flower", "rocket")
 
 
 @lru_cache(maxsize=None)
