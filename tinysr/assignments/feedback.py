@@ -66,9 +66,9 @@ def feedback_markdown(r: SubmissionResult) -> str:
                 why = c.outcome.ename if c.hidden and c.outcome.status == "error" else c.outcome.describe()
                 lines.append(f"- **failed**: {kind}: {c.title} — {_one_line(why)}")
         for f in t.findings:
-            lines.append(f"- **flagged** ({f.kind} `{f.name}`): cell {f.cell_id}, line {f.line}: `{_one_line(f.code, 120)}`")
-        if t.findings:
-            lines.append(_WHY[t.findings[0].kind])
+            lines.append(f"- **flagged** ({f.kind} `{f.name}`): cell {f.cell_id}, line {f.line}: "
+                         f"`{_one_line(f.code, 120)}`")
+        lines += [_WHY[kind] for kind in dict.fromkeys(f.kind for f in t.findings)]
     if r.student_errors:
         lines += ["", "## Errors raised by your cells", ""]
         lines += [f"- cell {cid}: {_one_line(out.describe())}" for cid, out in r.student_errors]

@@ -148,20 +148,19 @@ def scan_tasks(spec: AssignmentSpec, steps: list[Step]) -> dict[str, list[Findin
     """Findings per task: its forbidden names in its own code, plus dynamic code and tampering anywhere."""
     aliases = import_aliases(s.tree for s in steps if s.tree is not None)
     mine = [s for s in steps if s.origin == "student" and s.tree is not None]
-    defines = {s.cell_id + str(i): top_level_names(s.tree) for i, s in enumerate(mine)}
+    defines = [top_level_names(s.tree) for s in mine]
     loads = [name_loads(s.tree) for s in mine]
     everywhere = [f for s in mine for f in dynamic_uses(s.cell_id, s.source, s.tree, aliases)]
     student_defined = frozenset().union(*(t.defines for t in spec.tasks.values()))
     everywhere += tampering(steps, student_defined)
     out: dict[str, list[Finding]] = {}
     for task in spec.tasks.values():
-        keys = list(defines)
-        todo = [i for i, k in enumerate(keys) if defines[k] & task.defines]
+        todo = [i for i, names in enumerate(defines) if names & task.defines]
         closure = set(todo)
         while todo:                                   # the student cells this task's code reaches
             needed = loads[todo.pop()]
-            for j, k in enumerate(keys):
-                if j not in closure and defines[k] & needed:
+            for j, names in enumerate(defines):
+                if j not in closure and names & needed:
                     closure.add(j)
                     todo.append(j)
         patterns = task.forbid + spec.forbid

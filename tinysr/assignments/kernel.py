@@ -3,7 +3,7 @@
 This is what nbval and nbclient do, in the few lines the grader needs (``jupyter_client`` and
 ``ipykernel`` come with the ``dev`` extra): every cell is run even after an error (a failing check must
 not hide the next one), stdin is off (``input()`` raises instead of hanging), and when the time limit is
-reached the cell is interrupted, the kernel killed and the remaining cells reported as not run. The
+reached the kernel is killed, that cell is reported as stopped and the remaining ones as not run. The
 kernel's working directory is a fresh temporary folder, so student code does not write next to the
 submissions.
 """

@@ -175,9 +175,10 @@ def tampering(steps: list[Step], student_defined: frozenset[str]) -> list[Findin
         lines = step.source.splitlines()
         imports = _import_targets(step.tree)
         modules |= set(imports)
+        assigned = {n.id for n in ast.walk(step.tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         for name in sorted(symbols[p].binds & protected):
-            harmless_import = name in imports and imports[name] == {setup_aliases.get(name)} and \
-                name not in {n.id for n in ast.walk(step.tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            # `import numpy as np` again is harmless; binding np to anything else is not
+            harmless_import = imports.get(name) == {setup_aliases.get(name)} and name not in assigned
             if not harmless_import and read_next(p, name):
                 line = _binding_line(step.tree, name)
                 findings.append(Finding("tampered", name, step.cell_id, line, _at(lines, line)))
