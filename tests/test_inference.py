@@ -1,6 +1,9 @@
 """super_resolve: shapes, gray input, eval mode, tiles == whole image for a translation-equivariant
-network, only approximately for one with global pooling (like DLSR's ESA), and the out-of-memory fallback."""
+network, only approximately for one with global pooling (like DLSR's ESA), the out-of-memory fallback and
+automatic tiling; the fast path (tinysr.fused) against the plain forward; upscale_image's gray and alpha."""
 from __future__ import annotations
+
+import resource
 
 import numpy as np
 import pytest
@@ -9,8 +12,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import tinysr
-from tinysr.inference import super_resolve
+from tinysr import fused, inference
+from tinysr.fused import can_fuse, fused_forward, kept_heap
+from tinysr.genotype import Genotype
+from tinysr.inference import forward, super_resolve, upscale_image
 from tinysr.metrics import calculate_psnr
+from tinysr.model import DLSRNet, load_official
+from tinysr.resize import imresize
 
 
 class ConvShuffle(nn.Module):
@@ -43,13 +51,15 @@ def lr_img() -> np.ndarray:
 
 def test_whole_image(lr_img):
     model = ConvShuffle().train()
-    out = super_resolve(model, lr_img, 2)
+    out = super_resolve(model, lr_img, 2, fast=False)
     assert out.shape == (90, 122, 3) and out.dtype == np.uint8
     assert model.training                        # mode restored
     x = torch.from_numpy(lr_img).permute(2, 0, 1)[None].float()
     with torch.no_grad():
         ref = model.eval()(x).clamp(0, 255).round().byte()[0].permute(1, 2, 0).numpy()
     np.testing.assert_array_equal(out, ref)
+    fast = super_resolve(model.train(), lr_img, 2)        # channels_last: the same values up to rounding ties
+    assert model.training and np.abs(fast.astype(int) - ref).max() <= 1
     assert tinysr.super_resolve is super_resolve
 
 
@@ -64,8 +74,8 @@ def test_gray_input_gives_rgb(lr_img):
 @pytest.mark.parametrize("tile, overlap", [(7, 4), (16, 2), (32, 16), (100, 16)])
 def test_tiles_equal_whole_for_equivariant_net(lr_img, tile, overlap):
     model = ConvShuffle()
-    np.testing.assert_array_equal(super_resolve(model, lr_img, 2, tile=tile, overlap=overlap),
-                                  super_resolve(model, lr_img, 2))
+    np.testing.assert_array_equal(super_resolve(model, lr_img, 2, tile=tile, overlap=overlap, fast=False),
+                                  super_resolve(model, lr_img, 2, fast=False))
 
 
 def test_tiles_only_approximate_with_global_ops():
@@ -112,3 +122,124 @@ def test_bad_inputs(lr_img):
             def forward(self, x):
                 raise RuntimeError("boom")
         super_resolve(Boom(), lr_img, 2)
+
+
+def test_cpu_allocation_failure_counts_as_out_of_memory(lr_img, capsys):
+    class CPUOOM(OOMAbove):
+        def forward(self, x):
+            if x.shape[2] * x.shape[3] > self.limit:
+                raise RuntimeError("[enforce fail at alloc_cpu.cpp:121] DefaultCPUAllocator: can't allocate memory: "
+                                   "you tried to allocate 99999999999 bytes. Error code 12 (Cannot allocate memory)")
+            return ConvShuffle.forward(self, x)
+
+    out = super_resolve(CPUOOM(limit=2200), lr_img, 2, fast=False)
+    np.testing.assert_array_equal(out, super_resolve(ConvShuffle(), lr_img, 2, fast=False))
+    assert "out of memory" in capsys.readouterr().err
+
+
+def test_big_images_are_tiled_before_running(lr_img, monkeypatch, capsys):
+    model = OOMAbove(limit=10**9)
+    need = inference.peak_bytes(model, 45, 61)
+    assert need == 128 * 12 * 45 * 61                      # widest conv: 3 * 2 * 2 = 12 channels
+    ref = super_resolve(ConvShuffle(), lr_img, 2, fast=False)
+    monkeypatch.setattr(inference, "_available_bytes", lambda: need)      # half of it is too little
+    out = super_resolve(model, lr_img, 2, overlap=4, fast=False)
+    np.testing.assert_array_equal(out, ref)
+    assert max(model.sizes) == 40 * 40 and "running 32x32 tiles" in capsys.readouterr().err
+    monkeypatch.setattr(inference, "_available_bytes", lambda: 2 * need)
+    model.sizes.clear()
+    super_resolve(model, lr_img, 2, fast=False)
+    assert model.sizes == [45 * 61]                        # fits: one whole-image forward
+
+
+# -- the fast path ---------------------------------------------------------------------------------
+def _dlsr(ops, channels=8, cells=3, scale=2, **kw) -> DLSRNet:
+    torch.manual_seed(0)
+    inputs = tuple((1, j - 1) for j in range(3, cells + 1))
+    return DLSRNet(Genotype(tuple(ops), inputs, channels=channels, cells=cells), scale, **kw).eval()
+
+
+@pytest.mark.parametrize("ops, scale, kw", [
+    (("conv_1x1", "sep_conv_7x7", "sep_conv_5x5"), 2, {}),                 # dlsr's ops
+    (("conv_3x3", "dil_conv_3x3", "conv_7x7"), 3, {}),
+    (("conv_5x5", "dil_conv_5x5", "sep_conv_3x3"), 4, {"bicubic_skip": True}),
+])
+def test_fused_forward_matches_the_module(ops, scale, kw):
+    model = _dlsr(ops, scale=scale, **kw)
+    x = torch.rand(2, 3, 23, 31, generator=torch.Generator().manual_seed(1)) * 255
+    assert can_fuse(model, x)
+    with torch.no_grad():
+        ref = model(x)
+    got = fused_forward(model, x)
+    assert got.shape == ref.shape == (2, 3, 23 * scale, 31 * scale)
+    tol = 1e-5 * float(ref.abs().max()) + 1e-4
+    assert float((got - ref).abs().max()) <= tol
+    assert float((forward(model, x) - ref).abs().max()) <= tol
+    assert torch.equal(forward(model, x, fast=False), ref)
+
+
+def test_what_cannot_be_fused_runs_the_module():
+    model = _dlsr(("conv_1x1", "sep_conv_3x3", "dil_conv_3x3"))
+    x = torch.rand(1, 3, 20, 20) * 255
+    assert not can_fuse(model.double(), x.double()) and not can_fuse(model.float(), x.double())
+    calls: list[int] = []
+    handle = model.fea_conv.register_forward_hook(lambda m, i, o: calls.append(1))
+    assert not can_fuse(model, x)
+    forward(model, x)
+    assert calls == [1]                                     # the module's own forward ran, with its hook
+    handle.remove()
+    assert can_fuse(model, x) and not can_fuse(ConvShuffle(), x)
+    with pytest.raises(ValueError, match="too small"):
+        fused_forward(model, torch.rand(1, 3, 14, 20))
+
+
+def test_released_dlsr_fast_equals_reference(benchmarks_dir, official_dir):
+    from tinysr.images import load_image
+
+    model = load_official(official_dir / "RFDN_beta21_ps128_20210128_1000.pt", "dlsr")
+    lr = load_image(benchmarks_dir / "Set5" / "LR_bicubic" / "X2" / "birdx2.png")
+    hr = load_image(benchmarks_dir / "Set5" / "HR" / "bird.png")
+    x = torch.from_numpy(lr).permute(2, 0, 1)[None].float()
+    with torch.no_grad():
+        diff = float((forward(model, x) - model(x)).abs().max())
+    assert diff <= 0.01                                                 # on the 0..255 scale
+    fast, ref = super_resolve(model, lr, 2), super_resolve(model, lr, 2, fast=False)
+    assert np.abs(fast.astype(int) - ref).max() <= 1
+    assert abs(calculate_psnr(fast, hr, 2) - calculate_psnr(ref, hr, 2)) < 0.001
+
+
+@pytest.mark.skipif(fused._libc() is None, reason="kept_heap acts on glibc only")
+def test_kept_heap_reuses_memory():
+    def faults_of_allocation() -> int:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        torch.ones(16 * 2**20)                              # 64 MiB, beyond glibc's largest mmap threshold
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+    with kept_heap():
+        with kept_heap():                                   # re-entrant
+            faults_of_allocation()
+            assert faults_of_allocation() < 1000            # the freed block is reused: no fresh pages
+        assert fused._heap_users == 1
+    assert fused._heap_users == 0
+    assert faults_of_allocation() > 4000                    # back to glibc's defaults: mapped afresh
+
+
+def test_upscale_image_gray_and_alpha(lr_img):
+    model = ConvShuffle()
+    rgb = super_resolve(model, lr_img, 2)
+    np.testing.assert_array_equal(upscale_image(model, lr_img, 2), rgb)
+    gray = lr_img[:, :, 1]
+    g = upscale_image(model, gray, 2)
+    full = super_resolve(model, gray, 2).astype(np.float64)
+    assert g.shape == (90, 122) and g.dtype == np.uint8
+    np.testing.assert_array_equal(g, np.floor(full.mean(axis=2) + 0.5).astype(np.uint8))
+    alpha = lr_img[:, :, 2]
+    rgba = upscale_image(model, np.dstack([lr_img, alpha]), 2)
+    assert rgba.shape == (90, 122, 4)
+    np.testing.assert_array_equal(rgba[:, :, :3], rgb)
+    np.testing.assert_array_equal(rgba[:, :, 3], imresize(alpha, 2))
+    la = upscale_image(model, np.dstack([gray, alpha]), 2)
+    np.testing.assert_array_equal(la[:, :, 0], g)
+    np.testing.assert_array_equal(la[:, :, 1], imresize(alpha, 2))
+    with pytest.raises(ValueError, match=r"uint8 \(h, w\).*float32 \(45, 61, 3\)"):
+        upscale_image(model, lr_img.astype(np.float32), 2)

@@ -11,16 +11,28 @@ or coarse operations do not: DLSR's ESA block uses a strided convolution, max po
 upsampling over the whole feature map, so tiled results there match only approximately. Measured with
 the released DLSR-tiny x2 weights on Set5 (tiles 48 or 96, overlap 16): 0-9% of values differ, by at most
 3 levels, and image PSNR moves by at most 0.03 dB. ``tests/test_inference.py`` checks a small stand-in.
+On the CPU an image whose estimated peak memory (:func:`peak_bytes`) exceeds half the available memory
+is tiled from the start (a CPU allocation failure may not be an error but the kernel's OOM killer).
+
+Speed (``fast=True``, the default): a ``DLSRNet`` on the CPU in float32 runs :func:`tinysr.fused.fused_forward`
+(channels_last, activations and residuals folded into oneDNN convolutions, glibc heap kept): the same
+function, outputs within ~0.003 of the plain forward on the 0..255 scale (so the same uint8 pixels but for
+rare rounding ties); other modules run in ``channels_last`` when on the CPU. ``fast=False`` is the
+reference: the module's own forward, NCHW, as written. ``benchmarks/inference.py`` measures both.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-__all__ = ["super_resolve"]
+from .fused import can_fuse, fused_forward, kept_heap
+from .resize import imresize
+
+__all__ = ["super_resolve", "upscale_image", "forward", "peak_bytes"]
 
 
 def _model_device_dtype(model: nn.Module) -> tuple[torch.device, torch.dtype]:
@@ -30,12 +42,64 @@ def _model_device_dtype(model: nn.Module) -> tuple[torch.device, torch.dtype]:
 
 
 def _is_oom(exc: BaseException) -> bool:
-    return isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc).lower()
+    text = str(exc).lower()
+    return isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in text or \
+        "can't allocate memory" in text or "cannot allocate memory" in text
 
 
 @torch.no_grad()
-def _forward(model: nn.Module, x: torch.Tensor, scale: int) -> torch.Tensor:
-    out = model(x)
+def forward(model: nn.Module, x: torch.Tensor, *, fast: bool = True) -> torch.Tensor:
+    """``model(x)`` without autograd, ``x`` ``(N, 3, h, w)`` float in [0, 255] (not clamped): the fastest
+    exact path with ``fast`` (see the module docstring), else the module's own NCHW forward."""
+    if not fast:
+        return model(x)
+    if can_fuse(model, x):
+        with kept_heap():
+            return fused_forward(model, x)
+    if x.device.type == "cpu":
+        with kept_heap():
+            return model(x.contiguous(memory_format=torch.channels_last))
+    return model(x)
+
+
+def peak_bytes(model: nn.Module, h: int, w: int) -> int:
+    """A generous estimate of the memory one forward of an ``h x w`` LR image needs: 128 bytes per LR pixel
+    and channel of the widest convolution (DLSR, 48 channels, measured ~100; default width 64)."""
+    widths = [m.out_channels for m in model.modules() if isinstance(m, nn.Conv2d)]
+    return 128 * max(widths, default=64) * h * w
+
+
+def _available_bytes() -> int | None:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _auto_tile(model: nn.Module, x: torch.Tensor, overlap: int) -> int:
+    """0 if a CPU forward of the whole ``x`` fits in half the available memory, else the largest power of two
+    below the image side (at least 32) whose ``tile + 2 * overlap`` windows do."""
+    avail = _available_bytes() if x.device.type == "cpu" else None
+    h, w = x.shape[2], x.shape[3]
+    if avail is None or peak_bytes(model, h, w) <= avail // 2:
+        return 0
+    tile = 1 << (max(h, w) - 1).bit_length() - 1
+    while tile > 32 and peak_bytes(model, tile + 2 * overlap, tile + 2 * overlap) > avail // 2:
+        tile //= 2
+    print(f"super_resolve: a {w}x{h} image needs ~{peak_bytes(model, h, w) / 2**20:.0f} MiB, "
+          f"{avail / 2**20:.0f} MiB available; running {tile}x{tile} tiles", file=sys.stderr)
+    return tile
+
+
+def _forward(model: nn.Module, x: torch.Tensor, scale: int, fast: bool = True) -> torch.Tensor:
+    out = forward(model, x, fast=fast)
     want = (x.shape[0], 3, x.shape[2] * scale, x.shape[3] * scale)
     if tuple(out.shape) != want:
         raise ValueError(f"the model turned a {tuple(x.shape)} input into {tuple(out.shape)}, expected {want} "
@@ -57,7 +121,7 @@ def _window(a0: int, a1: int, n: int, tile: int, overlap: int) -> tuple[int, int
     return i0, i1
 
 
-def _tiled(model: nn.Module, x: torch.Tensor, scale: int, tile: int, overlap: int) -> torch.Tensor:
+def _tiled(model: nn.Module, x: torch.Tensor, scale: int, tile: int, overlap: int, fast: bool) -> torch.Tensor:
     """Run ``model`` on overlapping tiles of ``x`` (1, 3, h, w) and stitch the tile cores."""
     _, _, h, w = x.shape
     out = torch.empty(1, 3, h * scale, w * scale, dtype=x.dtype, device=x.device)
@@ -67,7 +131,7 @@ def _tiled(model: nn.Module, x: torch.Tensor, scale: int, tile: int, overlap: in
         for x0 in range(0, w, tile):
             x1 = min(x0 + tile, w)
             ix0, ix1 = _window(x0, x1, w, tile, overlap)
-            sr = _forward(model, x[:, :, iy0:iy1, ix0:ix1], scale)
+            sr = _forward(model, x[:, :, iy0:iy1, ix0:ix1], scale, fast)
             oy, ox = (y0 - iy0) * scale, (x0 - ix0) * scale
             out[:, :, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = \
                 sr[:, :, oy:oy + (y1 - y0) * scale, ox:ox + (x1 - x0) * scale]
@@ -75,7 +139,7 @@ def _tiled(model: nn.Module, x: torch.Tensor, scale: int, tile: int, overlap: in
 
 
 def super_resolve(model: nn.Module, lr_img: np.ndarray, scale: int, *, tile: int = 0, overlap: int = 16,
-                  device: str | torch.device | None = None) -> np.ndarray:
+                  device: str | torch.device | None = None, fast: bool = True) -> np.ndarray:
     """Super-resolve one image.
 
     Args:
@@ -84,9 +148,11 @@ def super_resolve(model: nn.Module, lr_img: np.ndarray, scale: int, *, tile: int
         lr_img: uint8 ``(h, w, 3)`` RGB, or ``(h, w)`` / ``(h, w, 1)`` gray (replicated to 3 channels;
             the output stays RGB and the metrics reduce it back to one channel).
         scale: the model's upscaling factor.
-        tile: LR tile side; 0 = whole image, falling back to tiles of half the size on out-of-memory.
+        tile: LR tile side; 0 = whole image (tiled from the start when it would not fit in memory, and on an
+            out-of-memory error retried in tiles of half the size, then a quarter, ...).
         overlap: LR pixels of context added around each tile (>= the network's receptive-field radius).
         device: where to run; ``None`` = where the model's parameters are. A given device moves the model.
+        fast: the fastest exact path (module docstring); ``False`` = the module's plain forward (reference).
 
     Returns:
         uint8 ``(h*scale, w*scale, 3)``.
@@ -109,18 +175,47 @@ def super_resolve(model: nn.Module, lr_img: np.ndarray, scale: int, *, tile: int
     was_training = model.training
     model.eval()
     try:
-        out = _run(model, x, scale, tile, overlap)
+        out = _run(model, x, scale, tile, overlap, fast)
     finally:
         model.train(was_training)
     out = out.clamp(0, 255).round().to(torch.uint8)
     return np.ascontiguousarray(out[0].permute(1, 2, 0).cpu().numpy())
 
 
-def _run(model: nn.Module, x: torch.Tensor, scale: int, tile: int, overlap: int) -> torch.Tensor:
+def upscale_image(model: nn.Module, img: np.ndarray, scale: int, *, tile: int = 0, overlap: int = 16,
+                  device: str | torch.device | None = None, fast: bool = True) -> np.ndarray:
+    """Super-resolve a photo with its own channel layout: uint8 ``(h, w)`` gray, ``(h, w, 2)`` gray + alpha,
+    ``(h, w, 3)`` RGB or ``(h, w, 4)`` RGBA -> the same layout at ``(h*scale, w*scale)``.
+
+    RGB goes through :func:`super_resolve` (the same pixels). Gray is replicated to RGB, super-resolved and
+    brought back to one channel by the channel mean rounded half up (the rule of :mod:`tinysr.metrics`).
+    Alpha is not an image the network was trained on: it is enlarged with the MATLAB-exact bicubic
+    :func:`tinysr.resize.imresize` and put back beside the colour.
+    """
+    img = np.asarray(img)
+    if img.dtype != np.uint8 or img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (1, 2, 3, 4)):
+        raise ValueError(f"upscale_image expects uint8 (h, w), (h, w, 2), (h, w, 3) or (h, w, 4), got {img.dtype} "
+                         f"{img.shape}")
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[:, :, 0]
+    colour, alpha = (img, None) if img.ndim == 2 or img.shape[2] == 3 else (img[:, :, :-1], img[:, :, -1])
+    if colour.ndim == 3 and colour.shape[2] == 1:
+        colour = colour[:, :, 0]
+    sr = super_resolve(model, colour, scale, tile=tile, overlap=overlap, device=device, fast=fast)
+    if colour.ndim == 2:
+        sr = np.floor(sr.astype(np.float64).mean(axis=2) + 0.5).astype(np.uint8)
+    if alpha is None:
+        return sr
+    a = imresize(alpha, scale)
+    return np.concatenate([sr if sr.ndim == 3 else sr[:, :, None], a[:, :, None]], axis=2)
+
+
+def _run(model: nn.Module, x: torch.Tensor, scale: int, tile: int, overlap: int, fast: bool) -> torch.Tensor:
+    tile = tile or _auto_tile(model, x, overlap)
     if tile:
-        return _tiled(model, x, scale, tile, overlap)
+        return _tiled(model, x, scale, tile, overlap, fast)
     try:
-        return _forward(model, x, scale)
+        return _forward(model, x, scale, fast)
     except RuntimeError as exc:
         if not _is_oom(exc):
             raise
@@ -130,7 +225,7 @@ def _run(model: nn.Module, x: torch.Tensor, scale: int, tile: int, overlap: int)
             torch.cuda.empty_cache()
         print(f"super_resolve: out of memory on {what}; retrying with {tile}x{tile} tiles", file=sys.stderr)
         try:
-            return _tiled(model, x, scale, tile, overlap)
+            return _tiled(model, x, scale, tile, overlap, fast)
         except RuntimeError as exc:
             if not _is_oom(exc) or tile <= 16:
                 raise
