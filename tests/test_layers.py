@@ -24,7 +24,7 @@ LAYERS: dict[str, int] = {
     "cell": 3, "space": 3, "model": 3, "complexity": 3,
     "architect": 4, "runstate": 4, "inference": 4, "fused": 4, "export": 4, "pretrained": 4,
     "search": 5, "train": 5, "evaluate": 5, "study": 5,
-    "viz": 6, "report": 6, "pipeline": 6, "widgets": 6, "controls": 6, "assignments": 6,
+    "viz": 6, "report": 6, "pipeline": 6, "widgets": 6, "controls": 6, "assignments": 6, "course": 6,
     "cli": 7, "commands": 7, "__main__": 7,
 }
 TOP = 8   # tinysr/__init__.py, the lazy front door: nothing inside the package imports it

@@ -43,6 +43,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "pipeline": ("run_pipeline", "builtin_eval_set", "RunResult", "BUILTIN_SET", "load_sets"),
     "viz": ("plot_alpha_history", "plot_alphas", "plot_beta_history", "plot_alpha_bars", "plot_curves",
             "draw_genotype", "plot_sr_crops", "pareto_front", "plot_pareto", "plot_resize_comparison"),
+    "course": ("course_preset",),
 }
 
 # public name -> the module it is read from (the first module listing it; module names are not shadowed)
