@@ -29,7 +29,16 @@ def config_from_args(args: argparse.Namespace) -> Config:
     (rules between fields see the final values) and checked before any data is read."""
     extra = {"data.scale": args.scale, "data.source": args.data, "seed": args.seed}
     given = [f"{key}={value}" for key, value in extra.items() if value is not None]
-    return override(preset(args.preset), given + list(args.overrides))
+    base = preset(args.preset)
+    if args.scale is not None:           # --scale 3 on a preset made for x2: patches to the nearest multiple
+        for stage in ("search", "train"):
+            patch = getattr(base, stage).hr_patch
+            if patch % args.scale and not any(o.startswith(f"{stage}.hr_patch=") for o in args.overrides):
+                near = max(round(patch / args.scale), 15) * args.scale
+                given.append(f"{stage}.hr_patch={near}")
+                print(f"note: {stage}.hr_patch={patch} is not a multiple of --scale {args.scale}; using {near}",
+                      file=sys.stderr)
+    return override(base, given + list(args.overrides))
 
 
 def print_json(obj: Any) -> None:
