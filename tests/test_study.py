@@ -18,6 +18,7 @@ from tinysr.images import save_image
 from tinysr.model import DLSRNet
 from tinysr.ops import PRIMITIVES
 from tinysr.photos import builtin_photos
+from tinysr.runstate import ResumeMismatchError
 from tinysr.space import SuperNet
 from tinysr.study import inherit_weights, kendall_tau, percentile, sample_in_budget
 from tinysr.study import runner as study_runner
@@ -51,7 +52,7 @@ def test_rejection_sampling_honours_the_window_and_is_seeded():
         assert sample_in_budget(budget, 6, 8, 4, seed=3) == drawn
         assert sample_in_budget(budget, 6, 8, 4, seed=4) != drawn
     # the window really rejects: most uniform draws of this space are far bigger than 9000
-    wide = sample_in_budget(9000, 40, 8, 4, seed=0, window=10.0)
+    wide = sample_in_budget(9000, 12, 8, 4, seed=0, window=10.0)
     assert max(count_params(DLSRNet(g, 2)) for g in wide) > 1.15 * 9000
     with pytest.raises(ValueError, match=r"infeasible.*5,932\.\.42,796"):
         sample_in_budget(1000, 2, 8, 4)
@@ -249,8 +250,12 @@ def test_torchrun_ranks_share_the_jobs(tmp_path, monkeypatch):
     monkeypatch.setattr(study_runner, "write_study_md", lambda root, study: None)
     out = tmp_path / "s"
     out.mkdir()
-    (out / "plan.json").write_text("{}")                # rank 1 waits for rank 0's plan.json
     monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    (out / "plan.json").write_text("{}")                # another study's plan: rank 1 refuses to start
+    with pytest.raises(ResumeMismatchError, match="same arguments"):
+        study_runner.run_study(cfg, [9000], 1, 2, out=out, sets={"Set5": []})
+    (out / "plan.json").write_text(json.dumps({"budgets": [9000], "seeds": 1, "random": 2, "jobs": specs}))
     for rank in ("1", "0"):
         monkeypatch.setenv("RANK", rank)
         monkeypatch.setenv("RANK_SEEN", rank)

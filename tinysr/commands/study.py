@@ -5,7 +5,10 @@ For each parameter budget: K searches (seeds) each retrained, N random networks 
 and recipe; all evaluated with the published protocol (``--benchmarks``, else the built-in eval photos).
 Writes ``--out``/study.json, study.md and study.png; each run in ``--out``/runs/<id>/ (``--resume``
 skips finished ones). ``--jobs J`` runs J jobs in parallel processes; under ``torchrun`` the ranks share
-the jobs. A laptop-scale study: ``--preset laptop --set train.epochs=5 --set search.epochs=4``.
+the jobs. The budget penalty's weight is the preset's ``search.lambda_cost`` (must be > 0; ``paper`` has 0:
+add ``--set search.lambda_cost=5``). A cheaper recipe for a laptop-scale study, e.g.::
+
+    tinysr study --preset laptop --budgets 60000,100000,200000 --random 5 --set train.epochs=5
 
 ``tinysr study --from study.json --rerun ID --out DIR --json`` reruns one run from its stored config
 and genotype and prints its entry, so anyone can check a number.

@@ -68,7 +68,7 @@ def plan_jobs(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int) ->
     first = seed_list[0]
     searched, randoms = [], []
     for b in map(int, budgets):
-        drawn = sample_in_budget(b, n_random, width, cells, scale, seed=1000003 * b + cfg.seed)
+        drawn = sample_in_budget(b, n_random, width, cells, scale, seed=1000003 * b + cfg.seed) if n_random else []
         cfg_b = override(cfg, {"search.budget_params": b})
         rand = [_spec(f"random-b{b}-{i}", "random", b, first, override(cfg_b, {"seed": first}), g)
                 for i, g in enumerate(drawn)]

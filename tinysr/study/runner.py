@@ -158,9 +158,12 @@ def run_study(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int, *,
                                       "resume with the same --preset, --budgets, --seeds, --random and --set values")
         folder.write_json("plan.json", plan)
         folder.start(get_device(device), world)
-    else:
+    else:                             # rank > 0: start once rank 0 has checked the folder and written the plan
         while not (root / "plan.json").exists():
             time.sleep(POLL_S)
+        if json.loads((root / "plan.json").read_text()) != json.loads(json.dumps(plan)):
+            raise ResumeMismatchError(f"rank {rank}: {root / 'plan.json'} plans other jobs than this rank's "
+                                      "arguments; start every rank with the same arguments")
     mine = [s for i, s in enumerate(specs) if i % world == rank]
     todo = [s for s in mine if not (root / "runs" / s["id"] / "result.json").exists()]
     print(f"study: {len(specs)} jobs, {len(mine) - len(todo)} of this process's {len(mine)} already done",
