@@ -37,8 +37,8 @@ def test_resume_after_interrupt_is_exact(tmp_path):
     cfg = micro()
     full = run_train("dlsr", cfg, out=tmp_path / "full", progress=False)
 
-    def stop(epoch, record):
-        if epoch == 1:
+    def stop(step, record):
+        if record["epoch"] == 1:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):

@@ -27,7 +27,8 @@ import torch
 
 from .config import Config
 from .data import PatchSampler
-from .distributed import any_rank, barrier, init
+from .distributed import any_rank, barrier
+from .distributed import init as init_distributed
 from .eta import Eta
 from .genotype import Genotype, get_genotype
 from .inference import super_resolve
@@ -142,7 +143,7 @@ def run_train(genotype: Genotype | str | Path | None, cfg: Config, *, out: str |
     from tqdm.auto import tqdm
 
     t, scale = cfg.train, cfg.data.scale
-    rank, world = init()
+    rank, world = init_distributed()
     if t.batch_size % world:
         raise ValueError(f"train.batch_size={t.batch_size} is not divisible by the {world} processes")
     folder = RunFolder(out, "train", resume=resume, overwrite=overwrite, active=rank == 0)
