@@ -1,11 +1,14 @@
 """tinysr.widgets: controls come from the config fields, panel.config() follows them with the declared
-types, the preset dropdown resets them, and Run (the button's handler, no browser) calls the library and
-drives the progress bar and the live figure."""
+types, the preset dropdown resets them, and Run (the button's handler, no browser) calls the library in a
+worker thread and drives the progress bar and the live figure; Stop, the double-click guard and the
+one-run-per-kernel lock work with those threads. (tests/browser/ does the same in a real JupyterLab.)"""
 from __future__ import annotations
 
 import matplotlib
 
 matplotlib.use("Agg")
+
+import threading  # noqa: E402
 
 import ipywidgets as W  # noqa: E402
 import pytest  # noqa: E402
@@ -91,8 +94,16 @@ def test_tuple_fields_are_parsed_back_to_tuples():
     assert cfg.search.w_milestones == (10, 20) and cfg.train.w_betas == (0.8, 0.99)
 
 
+def test_paper_is_offered_only_with_the_opt_in():
+    assert "paper" not in widgets.SearchPanel(preset("smoke")).preset.options
+    assert "paper" not in widgets.TrainPanel("dlsr", preset("laptop")).preset.options
+    assert "paper" in widgets.SearchPanel(preset("smoke"), allow_paper=True).preset.options
+    assert "paper" in widgets.SearchPanel(preset("paper")).preset.options       # course_preset(allow_paper=True)
+    assert widgets.offered_presets(preset("laptop")) == [n for n in PRESETS if n != "paper"]
+
+
 def test_preset_dropdown_resets_values_and_ranges():
-    panel = widgets.SearchPanel(preset("smoke"))
+    panel = widgets.SearchPanel(preset("smoke"), allow_paper=True)
     panel.controls["search.channels"].value = 6
     panel.preset.value = "paper"
     assert panel.config().search == preset("paper").search          # epochs 1000 fits: the slider widened
@@ -153,13 +164,16 @@ def test_run_button_searches_and_updates_progress_and_figure():
     done = []
     panel.on_done(done.append)
     assert panel.progress.value == 0 and not panel.image.value
-    panel._on_click(panel.button)                     # what a click does, without a browser
-    assert "Error" not in panel.status.value, panel.status.value
+    assert panel.image.layout.display == "none"       # no broken-image placeholder before the first run
+    panel._on_click(panel.button)                     # what a click does, without a browser: a worker thread
+    assert panel.wait(timeout=600)
+    assert "Error" not in panel.status.value and panel.status.value.startswith("done"), panel.status.value
     res = panel.result
     assert isinstance(res.genotype, Genotype) and res.genotype.channels == 4 and res.genotype.cells == 3
     assert panel.progress.value == panel.progress.max == 2
     assert panel.image.value[:8] == b"\x89PNG\r\n\x1a\n"              # the live figure was drawn
-    assert panel.results == [res] == done and not panel.button.disabled
+    assert panel.results == [res] == done and not panel.button.disabled and panel.stop_button.disabled
+    assert panel.image.layout.display is None and res.out == panel.folder and (panel.folder / "run.json").is_file()
 
 
 def test_train_panel_runs_the_genotype_and_reports_errors_in_the_panel():
@@ -171,8 +185,10 @@ def test_train_panel_runs_the_genotype_and_reports_errors_in_the_panel():
     assert panel.progress.value == panel.progress.max == 2 and panel.image.value
     panel.controls["train.w_lr"].value = 1e-3
     panel.genotype = "no-such-genotype"
+    assert "not a genotype" in panel.genotype_line.value
     panel._on_click()
-    assert "Error" in panel.status.value and not panel.button.disabled
+    assert panel.wait(timeout=600)
+    assert "Error" in panel.status.value and not panel.button.disabled and not panel.running
 
 
 def test_live_figure_uses_one_display_handle(monkeypatch):
@@ -192,3 +208,131 @@ def test_live_figure_uses_one_display_handle(monkeypatch):
         live(e, {"epoch": e, "step": e, "loss": 10.0 / e, "psnr": 30.0 + e})
     assert [k for k, _ in shown] == ["display", "update", "update"]
     assert len({id(f) for _, f in shown}) == 1 and len(live.history) == 3
+
+
+class Gate:
+    """A run callback that holds the run at its first record until the test lets it go, so that what a
+    test does 'while the run goes' happens at a known point of it (no sleeps, no timing)."""
+
+    def __init__(self) -> None:
+        self.reached, self.go, self.calls = threading.Event(), threading.Event(), []
+
+    def __call__(self, step: int, record: dict) -> None:
+        self.calls.append((threading.current_thread().name, step))
+        if len(self.calls) == 1:
+            self.reached.set()
+            assert self.go.wait(600), "the test never released the run"
+
+
+def _wait_until(predicate, what: str) -> None:
+    for _ in range(6000):
+        if predicate():
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def test_stop_button_stops_a_run_in_its_worker_thread_and_the_panel_runs_again():
+    panel = widgets.SearchPanel(override(preset("smoke"), TINY))
+    gate = Gate()
+    panel.callbacks.append(gate)
+    panel._on_click()
+    assert gate.reached.wait(600) and panel.running and panel.button.disabled and not panel.stop_button.disabled
+    assert gate.calls[0][0] != threading.current_thread().name       # the run is in a thread of its own
+    panel._on_stop()                                                 # Stop: a flag, not a signal
+    gate.go.set()
+    assert panel.wait(timeout=600)
+    assert panel.status.value.startswith("stopped") and "after step 1" in panel.status.value, panel.status.value
+    assert panel.results == [] and panel.progress.value == 1 < panel.progress.max == 2
+    assert (panel.folder / "checkpoint.pt").is_file()                # stopped with a checkpoint
+    assert not panel.button.disabled and panel.stop_button.disabled and widgets.running_panel() is None
+    first = panel.folder
+    panel.callbacks.clear()
+    panel._on_click()                                                # recovers: a fresh run in a fresh folder
+    assert panel.wait(timeout=600) and len(panel.results) == 1 and panel.status.value.startswith("done")
+    assert panel.folder != first and (panel.folder / "genotype.json").is_file()
+
+
+def test_a_double_click_starts_one_run():
+    panel = widgets.SearchPanel(override(preset("smoke"), TINY))
+    gate = Gate()
+    panel.callbacks.append(gate)
+    panel._on_click()
+    assert gate.reached.wait(600)
+    panel._on_click()                                                # the second click of a double click
+    with pytest.raises(RuntimeError, match="already running"):
+        panel.run()                                                  # nor can a cell start a second run
+    gate.go.set()
+    assert panel.wait(timeout=600)
+    assert len(panel.results) == 1 and [s for _, s in gate.calls] == [1, 2]
+
+
+def test_one_panel_run_at_a_time_a_second_panel_waits_and_stop_cancels_the_wait():
+    g = Genotype(ops=("conv_1x1", "conv_3x3", "sep_conv_3x3"), inputs=((1, 2),), channels=4, cells=3)
+    cfg = override(preset("smoke"), TINY)
+    search, train, other = widgets.SearchPanel(cfg), widgets.TrainPanel(g, cfg), widgets.TrainPanel(g, cfg)
+    order = []
+    gate = Gate()
+    search.callbacks += [gate, lambda step, rec: order.append(("search", step))]
+    train.callbacks.append(lambda step, rec: order.append(("train", step)))
+    search._on_click()
+    assert gate.reached.wait(600)
+    train._on_click()
+    other._on_click()
+    _wait_until(lambda: "waiting" in train.status.value and "waiting" in other.status.value, "the waiting panels")
+    assert "Run search" in train.status.value and train.running and train.progress.value == 0
+    other._on_stop()
+    assert other.wait(timeout=600) and "cancelled while waiting" in other.status.value and not other.results
+    gate.go.set()
+    assert search.wait(timeout=600) and train.wait(timeout=600)
+    assert order == [("search", 1), ("search", 2), ("train", 1), ("train", 2)]   # one after the other
+    assert len(search.results) == len(train.results) == 1 and widgets.running_panel() is None
+
+
+def test_results_and_prints_go_to_the_output_widget_of_the_clicked_panel(monkeypatch):
+    from tinysr.widgets import runner
+
+    class Shell:                                  # the parts of ipykernel's shell the panel uses
+        def __init__(self):
+            self.calls = []
+
+        def get_parent(self):
+            return {"header": {"msg_id": "click-1"}}
+
+        def set_thread_parent(self, parent):
+            self.calls.append(("set", parent["header"]["msg_id"], threading.current_thread().name))
+            return "token"
+
+        def reset_thread_parent(self, token):
+            self.calls.append(("reset", token))
+
+    shell = Shell()
+    monkeypatch.setattr(runner, "_shell", lambda: shell)
+    panel = widgets.SearchPanel(override(preset("smoke"), TINY))
+    seen = []
+    panel.callbacks.append(lambda step, rec: seen.append(panel.output.msg_id))
+    panel.on_done(lambda result: seen.append(panel.output.msg_id))
+    panel._on_click()
+    assert panel.wait(timeout=600) and panel.results
+    assert seen == ["click-1"] * 3 and panel.output.msg_id == ""       # captured during the run, released after
+    assert shell.calls == [("set", "click-1", "tinysr Run search"), ("reset", "token")]
+
+
+def test_train_panel_shows_the_genotype_it_will_train():
+    panel = widgets.TrainPanel("dlsr", preset("smoke"))
+    assert panel.genotype_line in panel.widget.children and "dlsr" in panel.genotype_line.value
+    g = Genotype(ops=("conv_1x1", "conv_3x3", "sep_conv_3x3"), inputs=((1, 2),), channels=4, cells=3)
+    panel.genotype = g
+    assert "conv_1x1, conv_3x3, sep_conv_3x3" in panel.genotype_line.value
+    panel.controls["train.channels"].value = 8
+    assert "8 channels" in panel.genotype_line.value
+    assert isinstance(panel.widget.children[0], W.HTML) and "<h3" in panel.widget.children[0].value
+
+
+def test_figures_have_integer_epoch_ticks_and_loss_units():
+    history = [{"epoch": e, "step": e, "loss": 10.0 / e, "psnr": 30.0 + e} for e in (1, 2, 3)]
+    fig = widgets.train_figure(history)
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    assert "pixel" in fig.axes[0].get_ylabel() and "dB" in fig.axes[1].get_ylabel()

@@ -1,0 +1,28 @@
+"""Notebook panels bound to the config dataclasses: sliders in, Run and Stop, a progress bar, a live figure.
+
+Every control is derived from a field of :class:`tinysr.config.Config`, so a panel can only express
+settings the CLI and the library also accept, and ``panel.config()`` returns a plain :class:`Config`. That
+is what makes the notebooks testable: the Run button calls the library with ``panel.config()``, and the next
+plain cell runs the same call headless (the path nbval executes)::
+
+    panel = SearchPanel(cfg)                                  # heading, sliders, Run/Stop, progress, figure
+    result = run_search(panel.config(), callbacks=[LiveFigure(search_figure)])
+
+- :mod:`.form` the controls and the preset dropdown (:class:`ConfigPanel`; ranges from the declared rules,
+  reset per preset; ``paper`` only with the opt-in);
+- :mod:`.runner` Run in a worker thread, Stop through a flag, one run at a time per kernel, results in an
+  Output widget (:class:`RunPanel`);
+- :mod:`.panels` :class:`SearchPanel` and :class:`TrainPanel`;
+- :mod:`.figures` what they draw (:func:`search_figure`, :func:`train_figure`, :class:`LiveFigure`).
+"""
+from __future__ import annotations
+
+from ..controls import field_value, make_control, set_range, set_value
+from .figures import LiveFigure, figure_png, search_figure, train_figure
+from .form import SEARCH_FIELDS, TRAIN_FIELDS, ConfigPanel, offered_presets
+from .panels import SearchPanel, TrainPanel, describe_genotype
+from .runner import RUN_LOCK, RunPanel, running_panel
+
+__all__ = ["SEARCH_FIELDS", "TRAIN_FIELDS", "search_figure", "train_figure", "figure_png", "LiveFigure",
+           "ConfigPanel", "offered_presets", "RunPanel", "RUN_LOCK", "running_panel", "SearchPanel", "TrainPanel",
+           "describe_genotype", "field_value", "make_control", "set_range", "set_value"]
