@@ -1,6 +1,7 @@
 """``report.md`` and its figures for a pipeline run (see :mod:`tinysr.pipeline`)."""
 from __future__ import annotations
 
+import json
 import platform
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,36 @@ def _decision(history: list[dict[str, Any]]) -> list[str]:
     return ["## How decided the search is", "", *rows, "", verdict, ""]
 
 
+def _budget_text(cfg) -> str:
+    kind, budget = budget_of(cfg)
+    if not budget:
+        return "no budget"
+    return (f"a {budget:,}-{kind.replace('_', '-')} budget ({cfg.search.budget_mode}, {cfg.search.budget_estimate} size, "
+            f"lambda {cfg.search.lambda_cost:g})")
+
+
+SHIPPED_STUDY = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "study_laptop.json"
+
+
+def _study_context(path: Path = SHIPPED_STUDY) -> list[str]:
+    """Where searched networks fall among random ones in the shipped laptop study (when this is a checkout)."""
+    if not path.is_file():
+        return []
+    study = json.loads(path.read_text())
+    stats = study.get("stats", {})
+    rows = ["## Searched vs random (the shipped laptop study)", "",
+            f"From `benchmarks/results/study_laptop.json` (its own, shorter retraining recipe; {stats.get('set')} PSNR-Y):",
+            "", "| budget | searched mean (seeds) | random median (n) | percentile of the searched mean |", "|---|---|---|---|"]
+    for budget, b in stats.get("budgets", {}).items():
+        s, rnd = b["searched"], b["random"]
+        mean = f"{s['mean']:.2f} ({s['n']})" if s.get("mean") is not None else "-"
+        med = f"{rnd['median']:.2f} ({rnd['n']})" if rnd.get("median") is not None else "-"
+        pct = f"{s['percentile_of_mean']:.0f}" if s.get("percentile_of_mean") is not None else "-"
+        rows.append(f"| {int(budget):,} | {mean} | {med} | {pct} |")
+    return rows + ["", "A percentile near 50 means the search does no better than picking at random from the same "
+                   "space at the same size.", ""]
+
+
 def write_report(out: Path, r: "RunResult") -> Path:
     """Write ``out/report.md`` (and figures) for one :class:`tinysr.pipeline.RunResult`; return its path."""
     cfg, searched, entry, bicubic, timings = r.cfg, r.searched, r.entry, r.bicubic, r.timings
@@ -97,7 +128,7 @@ def write_report(out: Path, r: "RunResult") -> Path:
               f"Published DLSR: `conv_1x1, sep_conv_7x7, sep_conv_5x5`, inputs `[1,2] [2,3] [2,4] [4,5]`. "
               f"Search: {cfg.search.channels} channels, {cfg.search.cells} cells, {cfg.search.epochs} epochs x "
               f"{cfg.search.steps_per_epoch} steps ({cfg.search.order} order, objective `{cfg.search.objective}`, "
-              f"budget {budget_of(cfg)}, lambda {cfg.search.lambda_cost}).", "", f"![genotype]({figs['genotype']})", ""]
+              f"{_budget_text(cfg)}).", "", f"![genotype]({figs['genotype']})", ""]
     lines += _decision(searched.history)
     width = cfg.train.channels or g.channels
     lines += ["## Results", "",
@@ -114,6 +145,7 @@ def write_report(out: Path, r: "RunResult") -> Path:
                      f"{v['psnr'] - b['psnr']:+.2f} | {pub_s} |")
     lines += ["", "PSNR and SSIM on Y (BT.601), `scale` pixels shaved, SR rounded to uint8 (the published protocol).",
               "", f"![pareto]({figs['pareto']})", "", f"![crops]({figs['crops']})", ""]
+    lines += _study_context()
     lines += ["## Search and training", ""]
     for key in ("alphas", "betas", "search_curves", "train_curves"):
         if key in figs:
