@@ -178,8 +178,12 @@ def fused_forward(model: DLSRNet, x: torch.Tensor) -> torch.Tensor:
 
 
 # -- glibc: keep freed blocks in the heap during a forward ----------------------------------------
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
-_GLIBC_MMAP_MAX, _GLIBC_TRIM_THRESHOLD = 65536, 128 * 1024     # glibc's defaults
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4
+# After: glibc's default mmap count, and the thresholds its own adaptation reaches in a process that frees
+# big blocks (mmap threshold up to 32 MiB, trim threshold twice that). Any mallopt call switches that
+# adaptation off for good, so the adapted values are set, not the 128 KiB start values (with which every
+# block over 128 KiB -- a training batch -- would be mapped and page-faulted afresh).
+_AFTER = ((_M_MMAP_MAX, 65536), (_M_MMAP_THRESHOLD, 32 << 20), (_M_TRIM_THRESHOLD, 64 << 20))
 
 
 @functools.lru_cache(maxsize=1)
@@ -201,8 +205,8 @@ _heap_users = 0
 def kept_heap() -> Iterator[None]:
     """While inside, glibc malloc serves big blocks from its heap instead of fresh ``mmap`` calls and does
     not return freed memory to the OS, so the same memory is reused without page faults; when the last
-    user leaves (re-entrant, thread-safe), glibc's default thresholds are restored and the free memory is
-    returned (``malloc_trim``). A no-op elsewhere. Process-wide while active; values never change."""
+    user leaves (re-entrant, thread-safe), glibc's adapted thresholds are set (see ``_AFTER``) and the free
+    memory is returned (``malloc_trim``). A no-op elsewhere. Process-wide while active; values never change."""
     global _heap_users
     lib = _libc()
     if lib is None:
@@ -219,6 +223,6 @@ def kept_heap() -> Iterator[None]:
         with _heap_lock:
             _heap_users -= 1
             if _heap_users == 0:
-                lib.mallopt(_M_MMAP_MAX, _GLIBC_MMAP_MAX)
-                lib.mallopt(_M_TRIM_THRESHOLD, _GLIBC_TRIM_THRESHOLD)
+                for option, value in _AFTER:
+                    lib.mallopt(option, value)
                 lib.malloc_trim(0)
