@@ -2,10 +2,11 @@
 
 - every notebook under ``notebooks/`` (assignments included) is committed with outputs cleared and no
   execution counts, so diffs stay readable and no stale or stochastic numbers are stored;
-- the 8 numbered chapters ``00_`` .. ``07_`` exist, open with learning objectives and end with a Summary and
+- the 9 numbered chapters ``00_`` .. ``08_`` exist, open with learning objectives and end with a Summary and
   Exercises;
 - no notebook redefines a function or class that the library already has (notebooks import ``tinysr``);
-- each chapter's first code cell reads the preset (``cfg = tinysr.preset()``) once, at the top.
+- each chapter's first code cell reads the preset (``cfg = tinysr.preset()``) once, at the top;
+- no notebook points at the course machinery's ``shared/docs`` folder (the project must stand without it).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ NOTEBOOKS = ROOT / "notebooks"
 ALL = sorted(NOTEBOOKS.rglob("*.ipynb"))
 ALL = [p for p in ALL if ".ipynb_checkpoints" not in p.parts]
 NUMBERED = sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-CHAPTERS = [f"{i:02d}_" for i in range(8)]
+CHAPTERS = [f"{i:02d}_" for i in range(9)]
 
 
 def _rel(path: Path) -> str:
@@ -33,7 +34,7 @@ def _read(path: Path) -> nbformat.NotebookNode:
 
 
 # Entry-point plumbing whose generic names (``run``, ``main``, ``build``) a notebook may well reuse.
-NOT_LIBRARY = {"cli.py", "__main__.py", "assignments.py", "commands"}
+NOT_LIBRARY = {"cli.py", "__main__.py", "assignments", "commands"}
 
 
 def _library_names() -> set[str]:
@@ -97,7 +98,8 @@ def test_first_code_cell_reads_preset(path: Path):
         f"{_rel(path)}: the first code cell must read the preset once (cfg = tinysr.preset())"
 
 
-DEFINITION = re.compile(r"^\s*(?:async\s+def|def|class)\s+([A-Za-z_]\w*)", re.MULTILINE)
+# top-level definitions only: a method (``def forward`` of a notebook's own nn.Module) redefines nothing
+DEFINITION = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)", re.MULTILINE)
 
 
 @pytest.mark.parametrize("path", ALL, ids=_rel)
@@ -108,3 +110,11 @@ def test_no_library_code_redefined(path: Path):
                for name in DEFINITION.findall(c.source) if name in library]
     assert not clashes, (f"{_rel(path)} redefines library code ({', '.join(clashes)}); import it from tinysr "
                          "instead, or give a notebook-only helper another name")
+
+
+@pytest.mark.parametrize("path", ALL, ids=_rel)
+def test_no_shared_docs_reference(path: Path):
+    nb = _read(path)
+    hits = [f"cell {i}" for i, c in enumerate(nb.cells) if "shared/docs" in c.source]
+    assert not hits, (f"{_rel(path)} mentions shared/docs ({', '.join(hits)}): that folder is not part of the "
+                      "project; explain the fact in the notebook or point at the project's own docs/")
