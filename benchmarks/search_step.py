@@ -1,32 +1,36 @@
-"""Time one full search step of the paper's supernet: reference ``MixedOp`` vs ``FastMixedOp``.
+"""Time one full search iteration of the paper's supernet: reference ``MixedOp`` vs tinysr's fast path.
 
     python benchmarks/search_step.py [--json] [--repeats N] [--device cpu|cuda] [--threads N] [--batch B]
+                                     [--channels-last auto|on|off] [--compile]
 
-Both supernets are the paper's (48 channels, 6 cells, x2) with **identical weights** (the fast one loads
-the reference's state dict). One search step is what ``tinysr.search`` does per iteration after the
-warm-up epochs, with ``SearchConfig()`` defaults (first order, objective ``train+val``, cost in the graph):
+Both are :class:`tinysr.search.Search` objects of the ``paper`` preset (48 channels, 6 cells, x2, released
+iteration: weight step, then the first-order architecture step on ``L(train) + L(arch)``, loss L1 + 0.2
+HFEN), timed at an epoch past the warm-up, so one step = 3 forwards + 2 backwards of the supernet, and
+with **identical weights** (the fast one loads the reference's state dict):
 
-1. architecture step: ``Architect(net, cfg, l1_loss, expected_cost).step(train_batch, arch_batch)``;
-2. weight step: Adam over ``net.weights()``, L1 on the train batch, backward, clip, step.
+- ``naive``: ``search.fast=False`` -- the reference ``MixedOp``, ``sum_k w_k op_k(x)``, NCHW, eager;
+- ``tinysr``: ``search.fast=True`` (``FastMixedOp``, :mod:`tinysr.space.fast`) with the network-wide
+  switches of :mod:`tinysr.space.speed`: ``--channels-last`` (default ``auto``: on for the CPU) and
+  ``--compile`` (``torch.compile``; off by default, its compile time is reported apart).
 
 Batches are fixed and seeded: ``--batch`` (16; the paper searched with 64) HR patches 64x64 in [0, 255]
-and their 2x2-mean LR (32x32). After one warm-up step per net, ``--repeats`` steps of each are timed,
-alternating reference / fast so that load from other processes hits both alike; the medians are
-reported. The table adds the fastest step and the process CPU time (all threads), which are steadier
-when other processes share the cores. ``max_abs_diff`` is the largest ``|reference(lr) - fast(lr)|``
-over the train batch before any step (outputs are on the [0, 255] scale; computed without TF32).
+and their 2x2-mean LR (32x32). Steps are timed alternating naive / tinysr in one process after one
+warm-up step each (see ``benchmarks/timing.py``); medians are reported, with the fastest step and the
+process CPU time. ``max_abs_diff`` is the largest ``|naive(lr) - tinysr(lr)|`` over the train batch
+before any step (outputs on the [0, 255] scale; computed without TF32 on CUDA); ``alpha_grad_rel_diff``
+the largest relative difference of the loss gradient w.r.t. alpha and the betas.
 
-Prints a table, then as its LAST line one JSON object
-``{"naive_s": ..., "tinysr_s": ..., "speedup": ..., "max_abs_diff": ...}`` (only that line with ``--json``).
+Prints a table, then as its LAST line one JSON object ``{"naive_s", "tinysr_s", "speedup",
+"max_abs_diff", ..., "command", "machine", "torch", "date"}`` (only that line with ``--json``).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 # OpenMP threads that spin while waiting are badly hurt when other processes share the cores: a step
@@ -39,11 +43,12 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tinysr.architect import Architect  # noqa: E402
-from tinysr.config import SearchConfig  # noqa: E402
-from tinysr.space import SuperNet  # noqa: E402
-from tinysr.space.cost import expected_cost  # noqa: E402
+from timing import add_common_args, log_table, record, setup, time_alternating  # noqa: E402
+from tinysr.config import preset  # noqa: E402
+from tinysr.search import Search  # noqa: E402
+from tinysr.space.speed import maybe_compile, set_channels_last, use_channels_last  # noqa: E402
 
 
 def make_batches(batch: int, lr_size: int, scale: int, device: torch.device, seed: int = 0):
@@ -57,106 +62,97 @@ def make_batches(batch: int, lr_size: int, scale: int, device: torch.device, see
     return out
 
 
-class Searcher:
-    """One supernet with its architect and weight optimiser; ``step()`` = arch step + weight step."""
+def _no_tf32():
+    """Context: true float32 convolutions/matmuls on CUDA (TF32 rounds at ~1e-3 relative, which would
+    hide the tiny difference between the formulations behind its own noise)."""
+    class _Ctx:
+        def __enter__(self):
+            self.saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+            torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
 
-    def __init__(self, net: SuperNet, cfg: SearchConfig) -> None:
-        self.net, self.cfg = net, cfg
-        self.architect = Architect(net, cfg, F.l1_loss, lambda n: expected_cost(n, cfg.cost_kind))
-        self.w_optim = torch.optim.Adam(net.weights(), lr=cfg.w_lr, betas=tuple(cfg.w_betas),
-                                        weight_decay=cfg.w_weight_decay)
-
-    def step(self, train_batch, arch_batch) -> None:
-        self.architect.step(train_batch, arch_batch)
-        self.w_optim.zero_grad(set_to_none=True)
-        loss = F.l1_loss(self.net(train_batch[0]), train_batch[1])
-        loss.backward(inputs=self.net.weights())
-        torch.nn.utils.clip_grad_norm_(self.net.weights(), self.cfg.grad_clip)
-        self.w_optim.step()
+        def __exit__(self, *exc):
+            torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = self.saved
+    return _Ctx()
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def run(repeats: int = 3, device: str = "cpu", channels: int = 48, cells: int = 6, scale: int = 2,
-        batch: int = 16, lr_size: int = 32, log=print) -> tuple[dict, dict]:
-    """Build both supernets, check they agree, time ``repeats`` search steps of each.
-    Returns the JSON result (``naive_s``, ``tinysr_s``, ``speedup``, ``max_abs_diff``) and extra
-    statistics (``{naive,tinysr}_{min_s,cpu_s}``)."""
-    dev = torch.device(device)
-    cfg = SearchConfig()
-    torch.manual_seed(0)
-    naive = SuperNet(channels, cells, scale, fast=False).to(dev)
-    fast = SuperNet(channels, cells, scale, fast=True).to(dev)
-    fast.load_state_dict(naive.state_dict())
-    train_batch, arch_batch = make_batches(batch, lr_size, scale, dev)
-
-    # the diff is measured in true float32: on CUDA, convolutions default to TF32 (~1e-3 relative
-    # rounding), which would hide the (tiny) difference between the formulations behind its own noise
-    tf32 = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
-    try:
+def agreement(naive: Search, fast: Search, batch) -> dict:
+    """Output and arch-gradient differences of the two supernets on ``batch`` (no parameter changes)."""
+    with _no_tf32():
         with torch.no_grad():
-            max_abs_diff = float((naive(train_batch[0]) - fast(train_batch[0])).abs().max())
-    finally:
-        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = tf32
+            max_abs_diff = float((naive.net(batch[0]) - fast.net(batch[0])).abs().max())
+        grads = []
+        for s in (naive, fast):
+            loss = s.loss_fn(s.net(batch[0]), batch[1])
+            grads.append(torch.autograd.grad(loss, s.net.alphas()))
+    rel = max(float((a - b).abs().max() / a.abs().max().clamp_min(1e-30)) for a, b in zip(*grads))
+    return {"max_abs_diff": max_abs_diff, "alpha_grad_rel_diff": rel}
 
-    searchers = {"naive": Searcher(naive, cfg), "tinysr": Searcher(fast, cfg)}
-    times: dict[str, list[float]] = {name: [] for name in searchers}
-    cpu: dict[str, list[float]] = {name: [] for name in searchers}
-    for rep in range(repeats + 1):               # rep 0 is the warm-up
-        for name, s in searchers.items():
-            _sync(dev)
-            t0, c0 = time.perf_counter(), time.process_time()
-            s.step(train_batch, arch_batch)
-            _sync(dev)
-            dt, dc = time.perf_counter() - t0, time.process_time() - c0
-            log(f"  {'warm-up' if rep == 0 else f'rep {rep}':8s} {name:7s} {dt:8.3f} s wall {dc:8.3f} s CPU")
-            if rep:
-                times[name].append(dt)
-                cpu[name].append(dc)
-    naive_s, fast_s = statistics.median(times["naive"]), statistics.median(times["tinysr"])
-    result = {"naive_s": round(naive_s, 4), "tinysr_s": round(fast_s, 4), "speedup": round(naive_s / fast_s, 3),
-              "max_abs_diff": max_abs_diff}
-    extra = {f"{name}_{stat}": round(f(v), 4) for name in searchers
-             for stat, f, v in (("min_s", min, times[name]), ("cpu_s", statistics.median, cpu[name]))}
-    return result, extra
+
+def build(cfg, device: torch.device, *, channels_last: str, compile: bool) -> tuple[Search, Search]:
+    """The two searches (naive, tinysr) with identical weights, each with its speed switches set."""
+    torch.manual_seed(0)
+    naive = Search(replace(cfg, search=replace(cfg.search, fast=False, channels_last="off", compile=False)), device)
+    fast = Search(replace(cfg, search=replace(cfg.search, fast=True, channels_last=channels_last,
+                                              compile=compile)), device)
+    fast.net.load_state_dict(naive.net.state_dict())
+    set_channels_last(naive.net, False)
+    set_channels_last(fast.net, use_channels_last(channels_last, device))
+    maybe_compile(fast.net, compile)
+    return naive, fast
+
+
+def run(args, log=print) -> dict:
+    dev = torch.device(args.device)
+    where = record(dev)
+    cfg = preset("paper")
+    cfg = replace(cfg, search=replace(cfg.search, channels=args.channels, cells=args.cells, batch_size=args.batch,
+                                      hr_patch=2 * args.lr_size))
+    naive, fast = build(cfg, dev, channels_last=args.channels_last, compile=args.compile)
+    train_batch, arch_batch = make_batches(args.batch, args.lr_size, cfg.data.scale, dev)
+    compile_s = 0.0
+    if args.compile:                       # the first compiled calls compile; time them apart
+        t0 = time.perf_counter()
+        fast.step(train_batch, arch_batch, cfg.search.warmup_epochs)
+        compile_s = time.perf_counter() - t0
+        log(f"  compile + first step: {compile_s:.1f} s")
+    agree = agreement(naive, fast, train_batch)
+    epoch = cfg.search.warmup_epochs       # the first epoch with architecture steps
+    stats = time_alternating({"naive": lambda: naive.step(train_batch, arch_batch, epoch),
+                              "tinysr": lambda: fast.step(train_batch, arch_batch, epoch)}, args.repeats, dev, log)
+    n, f = stats["naive"], stats["tinysr"]
+    return {"naive_s": n["median_s"], "tinysr_s": f["median_s"], "speedup": round(n["median_s"] / f["median_s"], 3),
+            **agree, "speedup_min": round(n["min_s"] / f["min_s"], 3), "speedup_cpu": round(n["cpu_s"] / f["cpu_s"], 3),
+            "variants": stats,
+            "device": args.device, "batch": args.batch, "lr_size": args.lr_size, "channels": args.channels,
+            "cells": args.cells, "repeats": args.repeats, "channels_last": use_channels_last(args.channels_last, dev),
+            "compile": args.compile, "compile_s": round(compile_s, 1), **where,
+            "load_avg_1min_after": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--json", action="store_true", help="print only the JSON result line")
-    p.add_argument("--repeats", type=int, default=3, help="timed steps per net after one warm-up (default 3)")
-    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's own choice)")
+    add_common_args(p, repeats=3)
+    p.add_argument("--batch", type=int, default=16, help="batch size (default 16; the paper's search used 64)")
+    p.add_argument("--channels-last", default="auto", choices=("auto", "on", "off"),
+                   help="NHWC for the tinysr net (default auto: on for the CPU)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the tinysr net's forward")
     p.add_argument("--channels", type=int, default=48, help=argparse.SUPPRESS)
     p.add_argument("--cells", type=int, default=6, help=argparse.SUPPRESS)
-    p.add_argument("--batch", type=int, default=16, help="batch size (default 16; the paper's search used 64)")
+    p.add_argument("--lr-size", type=int, default=32, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.repeats < 1:
-        p.error("--repeats must be >= 1")
-    if args.device == "cuda" and not torch.cuda.is_available():
-        p.error("--device cuda: no CUDA device is available")
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-
-    def log(msg: str) -> None:
-        if not args.json:
-            print(msg, flush=True)
+    log = setup(p, args)
+    if args.batch < 1:
+        p.error(f"--batch must be >= 1, got {args.batch}")
 
     log(f"search step: SuperNet(C={args.channels}, cells={args.cells}, x2), batch {args.batch}, "
-        f"LR 32x32 / HR 64x64, {args.device}, {torch.get_num_threads()} threads "
+        f"LR {args.lr_size}x{args.lr_size} / HR {2 * args.lr_size}, {args.device}, {torch.get_num_threads()} threads "
         f"(OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}), {args.repeats} repeats (+1 warm-up)")
-    res, extra = run(args.repeats, args.device, args.channels, args.cells, batch=args.batch, log=log)
+    res = run(args, log)
     log("")
-    log(f"{'formulation':34s} {'median wall':>12s} {'min wall':>10s} {'median CPU':>11s}")
-    for key, label in (("naive", "naive (MixedOp, fast=False)"), ("tinysr", "tinysr (FastMixedOp, fast=True)")):
-        log(f"{label:34s} {res[key + '_s']:10.3f} s {extra[key + '_min_s']:8.3f} s {extra[key + '_cpu_s']:9.3f} s")
-    ratio = {k: extra[f"naive_{k}"] / extra[f"tinysr_{k}"] for k in ("min_s", "cpu_s")}
-    log(f"speedup {res['speedup']:.2f}x (median wall; min wall {ratio['min_s']:.2f}x, CPU {ratio['cpu_s']:.2f}x)   "
-        f"max |naive - fast| output {res['max_abs_diff']:.2e}")
+    log_table(res["variants"], {"naive": "naive (MixedOp, NCHW)",
+                                "tinysr": f"tinysr (FastMixedOp, channels_last={res['channels_last']})"}, log)
+    log(f"speedup {res['speedup']:.2f}x (median wall; min wall {res['speedup_min']:.2f}x, CPU {res['speedup_cpu']:.2f}x)"
+        f"   max |naive - tinysr| output {res['max_abs_diff']:.2e}, arch gradient {res['alpha_grad_rel_diff']:.1e} rel")
     print(json.dumps(res))
     return 0
 
