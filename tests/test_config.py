@@ -194,7 +194,7 @@ SMOKE = {"search": dict(channels=8, cells=4, epochs=2, steps_per_epoch=3, warmup
          "data": dict(source="builtin", scale=2, arch_fraction=0.5, arch_split="random", max_images=0),
          "eval": dict(sets=("Set5",), tile=0)}
 LAPTOP = {"search": dict(channels=16, cells=4, epochs=6, steps_per_epoch=25, warmup_epochs=1, batch_size=8,
-                         hr_patch=64, w_lr=1e-3, alpha_lr=0.1, w_milestones=(), log_every=5, grad_clip=5.0,
+                         hr_patch=64, w_lr=1e-3, alpha_lr=0.05, w_milestones=(), log_every=5, grad_clip=5.0,
                          loss="l1", step_order="weight_first", lambda_cost=5.0, network_cost=0.0,
                          budget_params=100_000, budget_mode="target", tau_end=0.2, arch_batch_size=16,
                          budget_estimate="expected"),

@@ -231,10 +231,10 @@ def _smoke() -> Config:
 
 
 # The laptop search decides (each position's top probability well above uniform by the end): 125 architecture
-# steps at alpha_lr 0.1 on batches of 16, a softmax temperature annealed 1 -> 0.2 in the forward, and a 100k-parameter
+# steps at alpha_lr 0.05 on batches of 16, a softmax temperature annealed 1 -> 0.2 in the forward, and a 100k-parameter
 # target budget on the expected size of the network retrained at 24 channels (see docs/method.md).
 _LAPTOP_SEARCH = dict(epochs=6, steps_per_epoch=25, warmup_epochs=1, batch_size=8, arch_batch_size=16, hr_patch=64,
-                      w_lr=1e-3, alpha_lr=0.1, tau_end=0.2, budget_params=100_000, budget_mode="target",
+                      w_lr=1e-3, alpha_lr=0.05, tau_end=0.2, budget_params=100_000, budget_mode="target",
                       budget_estimate="expected", lambda_cost=5.0, w_milestones=(), log_every=5)
 _LAPTOP_TRAIN = dict(epochs=20, steps_per_epoch=55, batch_size=16, hr_patch=96, w_lr=1e-3, milestones=(14, 18),
                      bicubic_skip=True, channels=24, val_images=3)
