@@ -19,9 +19,9 @@ plot_pareto                   PSNR vs Multi-Adds: where a run sits among publish
 plot_resize_comparison        why LR images must come from MATLAB-exact bicubic, not plain F.interpolate
 ============================  ==========================================================================
 
-History records are the dicts written by :mod:`tinysr.search` (``step``, ``epoch``, ``w_loss``,
-``arch_loss``, ``cost``, ``psnr_arch``, ``alpha`` (3, 9) or (cells, 3, 9) softmax probabilities, ``betas``
-lists of lengths 2..n-1, ``genotype``) and by retraining (``step``, ``epoch``, ``loss``, ``val_psnr``, ...).
+History records are the dicts written by :mod:`tinysr.search` (``step``, ``epoch``, ``loss``,
+``arch_loss``, ``cost``, ``psnr``, ``alpha`` (3, 9) or (cells, 3, 9) softmax probabilities, ``betas``
+lists of lengths 2..n-1, ``top_prob``, ``genotype``) and by retraining (``step``, ``epoch``, ``loss``, ``psnr``, ``w_lr``).
 """
 from .diagram import draw_genotype
 from .history import plot_alpha_bars, plot_alpha_history, plot_alphas, plot_beta_history, plot_curves

@@ -1,9 +1,9 @@
 """Figures of a search or a retraining over time: the op probabilities softmax(alpha), the network-level
 input probabilities softmax(beta), and loss / PSNR / cost / learning-rate curves.
 
-History records are the dicts written by :mod:`tinysr.search` (``step``, ``epoch``, ``w_loss``,
-``arch_loss``, ``cost``, ``psnr_arch``, ``alpha`` (3, 9) or (cells, 3, 9) softmax probabilities, ``betas``
-lists of lengths 2..n-1, ``genotype``) and by retraining (``step``, ``epoch``, ``loss``, ``val_psnr``, ...).
+History records are the dicts written by :mod:`tinysr.search` (``step``, ``epoch``, ``loss``,
+``arch_loss``, ``cost``, ``psnr``, ``alpha`` (3, 9) or (cells, 3, 9) softmax probabilities, ``betas``
+lists of lengths 2..n-1, ``top_prob``, ``genotype``) and by retraining (``step``, ``epoch``, ``loss``, ``psnr``, ``w_lr``).
 """
 from __future__ import annotations
 
@@ -203,15 +203,15 @@ def _unit(key: str) -> str:
     return key
 
 
-def plot_curves(history: Sequence[Mapping[str, Any]], keys: Sequence[str] = ("w_loss", "arch_loss"),
+def plot_curves(history: Sequence[Mapping[str, Any]], keys: Sequence[str] = ("loss", "arch_loss"),
                 ax: Axes | None = None, *, x: str = "step", logy: bool = False, title: str | None = None,
                 save: str | Path | None = None) -> Figure:
     """Curves of history values vs ``x`` (``"step"`` or ``"epoch"``), one panel per kind of quantity.
 
     Keys are grouped by unit (losses together, PSNRs together, learning rates on a log axis, anything
-    else such as ``cost`` alone), so ``keys=("w_loss", "arch_loss", "psnr_arch", "cost")`` gives three
-    panels; with ``ax`` everything goes on that axes. Works for search records (``w_loss``, ``arch_loss``,
-    ``psnr_arch``, ``cost``, ``w_lr``) and retraining records (``loss``, ``val_psnr``). Keys recorded only
+    else such as ``cost`` alone), so ``keys=("loss", "arch_loss", "psnr", "cost")`` gives three
+    panels; with ``ax`` everything goes on that axes. Works for search records (``loss``, ``arch_loss``,
+    ``psnr``, ``cost``, ``w_lr``) and retraining records (``loss``, ``psnr``). Keys recorded only
     sometimes (validation every N steps) are drawn at the records that have them, with markers.
 
     Teaches: whether training converges, whether the arch loss tracks the weight loss (over-fitting of the
