@@ -7,7 +7,7 @@ TORCH  ?= torch==2.13.0
 # ./datasets, $TINYSR_SHARED/data), else empty: built-in photos. Expanded when the demo runs, after install.
 BENCH   = $(shell $(PY) -c "from tinysr.paths import find_benchmarks; b = find_benchmarks(); print(b / 'Set5' if b else '')")
 
-.PHONY: install demo test test-slow lab clean
+.PHONY: install demo test test-slow test-browser book lab clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,34 @@ test: install
 
 test-slow: install
 	$(PY) -m pytest -q -m slow tests
+
+# The panels of 07_playground in a real browser (tests/browser, docs/browser.md): JupyterLab on 127.0.0.1
+# and headless Chromium driven by playwright. Installs what is missing: Debian's chromium (apt), and the
+# pinned versions below into $(VENV) (playwright drives the system browser: never `playwright install`).
+BROWSER_PINS = jupyterlab==4.6.6 ipywidgets==8.1.9 playwright==1.65.2
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+PINNED = $(PY) -c "import sys; from importlib.metadata import version as v; \
+	sys.exit(any(v(p.split('==')[0]) != p.split('==')[1] for p in sys.argv[1:]))"
+
+test-browser: export OMP_WAIT_POLICY = PASSIVE
+test-browser: export OMP_NUM_THREADS = 1
+test-browser: install
+	test -x /usr/bin/chromium || ($(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+	$(PINNED) $(BROWSER_PINS) 2>/dev/null || $(PY) -m pip install -q $(BROWSER_PINS)
+	$(PY) -m pytest -q -m browser tests/browser
+
+# The course as a book: every chapter and assignment solution executed at BOOK_PRESET (laptop: about an
+# hour on 2 cores; smoke: minutes) and rendered with its outputs to build/book/*.html + index.html.
+# build/book is this target's own output and is replaced.
+BOOK_PRESET ?= laptop
+
+book: export OMP_WAIT_POLICY = PASSIVE
+book: install
+	$(PY) -c "import nbconvert" 2>/dev/null || $(PY) -m pip install -q "nbconvert>=7.16"
+	rm -rf build/book
+	$(PY) -m tinysr notebooks build/book --book --preset $(BOOK_PRESET)
+	@echo "Book: build/book/index.html"
 
 lab: install
 	$(PY) -m pip install -q -e ".[dev,lab]"

@@ -289,33 +289,28 @@ def test_one_panel_run_at_a_time_a_second_panel_waits_and_stop_cancels_the_wait(
     assert len(search.results) == len(train.results) == 1 and widgets.running_panel() is None
 
 
-def test_results_and_prints_go_to_the_output_widget_of_the_clicked_panel(monkeypatch):
-    from tinysr.widgets import runner
+def test_results_and_prints_of_a_clicked_run_go_to_its_output_widget_and_nothing_else_does(capsys):
+    import sys
 
-    class Shell:                                  # the parts of ipykernel's shell the panel uses
-        def __init__(self):
-            self.calls = []
-
-        def get_parent(self):
-            return {"header": {"msg_id": "click-1"}}
-
-        def set_thread_parent(self, parent):
-            self.calls.append(("set", parent["header"]["msg_id"], threading.current_thread().name))
-            return "token"
-
-        def reset_thread_parent(self, token):
-            self.calls.append(("reset", token))
-
-    shell = Shell()
-    monkeypatch.setattr(runner, "_shell", lambda: shell)
     panel = widgets.SearchPanel(override(preset("smoke"), TINY))
-    seen = []
-    panel.callbacks.append(lambda step, rec: seen.append(panel.output.msg_id))
-    panel.on_done(lambda result: seen.append(panel.output.msg_id))
+    gate = Gate()
+    panel.callbacks.append(gate)
+    panel.on_done(lambda result: print("on_done saw", len(result.history), "records"))
+    stdout = sys.stdout
     panel._on_click()
+    assert gate.reached.wait(600)
+    print("a cell prints meanwhile")                                 # the main thread: not captured
+    gate.go.set()
     assert panel.wait(timeout=600) and panel.results
-    assert seen == ["click-1"] * 3 and panel.output.msg_id == ""       # captured during the run, released after
-    assert shell.calls == [("set", "click-1", "tinysr Run search"), ("reset", "token")]
+    text = "".join(o["text"] for o in panel.output.outputs if o["name"] == "stdout")
+    assert "Run search #1 (smoke preset): genotype ops" in text and "on_done saw 2 records\n" in text, text
+    assert "a cell prints meanwhile" not in text and "a cell prints meanwhile" in capsys.readouterr().out
+    assert sys.stdout is stdout                                      # the stand-in is gone with the run
+    panel.callbacks[:] = [lambda step, record: 1 / 0]               # a failing run: its traceback shows too
+    panel._on_click()
+    assert panel.wait(timeout=600) and "ZeroDivisionError" in panel.status.value
+    errors = "".join(o["text"] for o in panel.output.outputs if o["name"] == "stderr")
+    assert "Traceback" in errors and "ZeroDivisionError" in errors, errors
 
 
 def test_train_panel_shows_the_genotype_it_will_train():
@@ -330,9 +325,10 @@ def test_train_panel_shows_the_genotype_it_will_train():
 
 
 def test_figures_have_integer_epoch_ticks_and_loss_units():
-    history = [{"epoch": e, "step": e, "loss": 10.0 / e, "psnr": 30.0 + e} for e in (1, 2, 3)]
-    fig = widgets.train_figure(history)
-    for ax in fig.axes:
-        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
-        assert ticks and all(float(t).is_integer() for t in ticks), ticks
-    assert "pixel" in fig.axes[0].get_ylabel() and "dB" in fig.axes[1].get_ylabel()
+    for epochs in ((1, 2, 3), (1,)):                                   # one record: still no 0.95, 1.05, ...
+        history = [{"epoch": e, "step": e, "loss": 10.0 / e, "psnr": 30.0 + e} for e in epochs]
+        fig = widgets.train_figure(history)
+        for ax in fig.axes:
+            ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+            assert ticks and all(float(t).is_integer() for t in ticks), (epochs, ticks)
+        assert "pixel" in fig.axes[0].get_ylabel() and "dB" in fig.axes[1].get_ylabel()

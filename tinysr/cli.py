@@ -14,7 +14,7 @@ import sys
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = ("search", "train", "evaluate", "profile", "run", "presets", "study", "upscale", "export")
+COMMANDS = ("search", "train", "evaluate", "profile", "run", "presets", "study", "upscale", "export", "notebooks")
 
 
 def build_parser() -> argparse.ArgumentParser:

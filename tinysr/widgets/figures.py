@@ -25,7 +25,7 @@ LOSS_UNIT = "loss (pixel units, images in 0-255)"
 
 
 def _integer_x(ax: Axes, label: str) -> None:
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_xlabel(label)
 
 

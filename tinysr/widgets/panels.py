@@ -59,7 +59,7 @@ class TrainPanel(RunPanel):
 
     def __init__(self, genotype: Genotype | str | Path, cfg: C.Config | None = None,
                  fields: Sequence[str] = TRAIN_FIELDS, **kwargs: Any) -> None:
-        self.genotype_line = W.HTML(value="")
+        self.genotype_line = W.HTML(value="").add_class("tinysr-genotype")
         self._genotype = genotype
         super().__init__(cfg, fields, **kwargs)
         self._changed()

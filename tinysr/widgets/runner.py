@@ -13,10 +13,9 @@ What a click does, and why:
   the same lock.
 - Each run writes to a fresh temporary run folder (``tempfile.mkdtemp``; run folders refuse to be
   overwritten, so a repeated run never collides with the last one); ``panel.folder`` is the last one.
-- Whatever the run and the ``on_done`` callbacks print (results, the ETA of a long run, a traceback)
-  goes to the panel's ``Output`` widget: the worker thread takes the click's message as its parent
-  (``shell.set_thread_parent``) and the Output widget captures that message's output (``msg_id``).
-  Without a kernel (a script, a test) it is printed as usual.
+- Whatever a clicked run and its ``on_done`` callbacks print (results, the ETA of a long run, a
+  traceback) goes to the panel's ``Output`` widget (:mod:`tinysr.widgets.capture`); a blocking
+  :meth:`RunPanel.run` prints into its cell as usual.
 - The status line shows the steps done, the elapsed time and an estimate of the time left.
 - However a run ends (done, stopped, an error, an interrupt of a blocking :meth:`run`), the buttons and
   the lock are restored, so the panel can run again; after a kernel restart, re-running the cell that
@@ -25,14 +24,12 @@ What a click does, and why:
 from __future__ import annotations
 
 import html
-import sys
 import tempfile
 import threading
 import time
 import traceback
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import ipywidgets as W
 from matplotlib.figure import Figure
@@ -40,6 +37,7 @@ from matplotlib.figure import Figure
 from .. import config as C
 from ..eta import format_duration
 from ..runstate import StopFlag
+from .capture import to_output
 from .figures import LiveFigure, search_figure
 from .form import SEARCH_FIELDS, ConfigPanel
 
@@ -53,40 +51,6 @@ _holder: list[str] = []            # labels of the runs holding RUN_LOCK (nested
 def running_panel() -> str | None:
     """The label of the panel run holding :data:`RUN_LOCK` (``None`` when no panel runs)."""
     return _holder[-1] if _holder else None
-
-
-def _shell() -> Any:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    return get_ipython()
-
-
-def _kernel_parent() -> dict | None:
-    """The kernel message being handled (a button click's comm message), or ``None`` outside a kernel."""
-    get = getattr(_shell(), "get_parent", None)
-    parent = get() if callable(get) else None
-    return parent if isinstance(parent, dict) and parent.get("header", {}).get("msg_id") else None
-
-
-@contextmanager
-def _routed(output: W.Output, parent: dict | None) -> Iterator[None]:
-    """Send what this thread prints or displays to ``output``: as output of message ``parent``, which
-    the Output widget captures while its ``msg_id`` is that message's id. A no-op outside a kernel."""
-    shell = _shell()
-    if parent is None or not hasattr(shell, "set_thread_parent"):
-        yield
-        return
-    tokens = shell.set_thread_parent(parent)
-    output.msg_id = parent["header"]["msg_id"]
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        output.msg_id = ""
-        shell.reset_thread_parent(tokens)
 
 
 def _error(exc: BaseException) -> str:
@@ -109,13 +73,17 @@ class RunPanel(ConfigPanel):
                  allow_paper: bool | None = None, runs_dir: str | Path | None = None) -> None:
         super().__init__(cfg, fields, allow_paper=allow_paper)
         self.heading = W.HTML(f"<h3 style='margin:0.3em 0'>{html.escape(self.title)}</h3>")
-        self.button = W.Button(description=self.label, button_style="primary", icon="play")
+        fixed = dict(layout=W.Layout(flex="0 0 auto"))
+        self.button = W.Button(description=self.label, button_style="primary", icon="play", **fixed)
         self.stop_button = W.Button(description="Stop", button_style="warning", icon="stop", disabled=True,
-                                    tooltip="stop after the current step (a checkpoint is kept)")
-        self.progress = W.IntProgress(value=0, min=0, max=1, description="progress")
-        self.status = W.HTML(value="")
+                                    tooltip="stop after the current step (a checkpoint is kept)", **fixed)
+        self.progress = W.IntProgress(value=0, min=0, max=1, description="progress", **fixed)
+        self.status = W.HTML(value="", layout=W.Layout(flex="1 1 auto"))
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%", display="none"))
         self.output = W.Output(layout=W.Layout(max_height="20em", overflow="auto"))
+        for w, name in ((self.button, "run"), (self.stop_button, "stop"), (self.progress, "progress"),
+                        (self.status, "status"), (self.image, "figure"), (self.output, "output")):
+            w.add_class(f"tinysr-{name}")      # stable hooks for styling and for the browser test
         self.button.on_click(self._on_click)
         self.stop_button.on_click(self._on_stop)
         self.runs_dir = runs_dir
@@ -152,9 +120,7 @@ class RunPanel(ConfigPanel):
         if not self._claim.acquire(blocking=False):
             return                         # a double click, or a click that raced the disabled state
         self._start()
-        parent = _kernel_parent()
-        self.thread = threading.Thread(target=self._in_thread, args=(parent,), daemon=True,
-                                       name=f"tinysr {self.label}")
+        self.thread = threading.Thread(target=self._in_thread, daemon=True, name=f"tinysr {self.label}")
         self.thread.start()
 
     def _on_stop(self, _button: W.Button | None = None) -> None:
@@ -169,8 +135,8 @@ class RunPanel(ConfigPanel):
             self.thread.join(timeout)
         return not self.running
 
-    def _in_thread(self, parent: dict | None) -> None:
-        with _routed(self.output, parent):
+    def _in_thread(self) -> None:
+        with to_output(self.output):
             try:
                 self._locked_run((), {})
             except KeyboardInterrupt as exc:
