@@ -54,9 +54,9 @@ def test_a_budget_moves_alpha_to_cheaper_ops():
     cfg = override(preset("smoke"), {"search.budget_params": 20_000, "search.lambda_cost": 10.0,
                                      "search.alpha_lr": 0.1, "search.warmup_epochs": 0})
     s = Search(cfg, device="cpu")
-    before = float(expected_size(s.net, "params", s.width))
+    before = float(expected_size(s.net, "params", s.width).detach())
     g = torch.Generator().manual_seed(0)
     batch = (torch.rand(2, 3, 24, 24, generator=g) * 255, torch.rand(2, 3, 48, 48, generator=g) * 255)
     for _ in range(3):
         s.step(batch, batch, 1)
-    assert float(expected_size(s.net, "params", s.width)) < before
+    assert float(expected_size(s.net, "params", s.width).detach()) < before

@@ -36,7 +36,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
               "save_model", "load_model"),
     "complexity": ("OUTPUT_720P", "count_params", "lr_size_720p", "thop_macs", "multi_adds", "latency"),
     "architect": ("Architect", "hessian_vector_product", "exact_hvp", "Batch"),
-    "inference": ("super_resolve",),
+    "inference": ("super_resolve", "upscale_image", "forward", "peak_bytes"),
     "search": ("Search", "SearchResult", "run_search", "budget_of", "Callback"),
     "train": ("Trainer", "TrainResult", "run_train", "build_model", "validation_psnr", "ema_update"),
     "evaluate": ("evaluate", "evaluate_bicubic", "format_table"),
