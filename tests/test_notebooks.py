@@ -5,7 +5,8 @@
 - the 9 numbered chapters ``00_`` .. ``08_`` exist, open with learning objectives and end with a Summary and
   Exercises;
 - no notebook redefines a function or class that the library already has (notebooks import ``tinysr``);
-- each chapter's first code cell reads the preset (``cfg = tinysr.preset()``) once, at the top;
+- each chapter's first code cell reads the preset once, at the top, through the guard that refuses ``paper``
+  unless the cell opts in (``cfg = tinysr.course_preset(allow_paper=False)``);
 - no notebook points at the course machinery's ``shared/docs`` folder (the project must stand without it).
 """
 from __future__ import annotations
@@ -94,8 +95,8 @@ def test_first_code_cell_reads_preset(path: Path):
     nb = _read(path)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code, f"{_rel(path)} has no code cell"
-    assert "preset(" in code[0].source, \
-        f"{_rel(path)}: the first code cell must read the preset once (cfg = tinysr.preset())"
+    assert "tinysr.course_preset(" in code[0].source, \
+        f"{_rel(path)}: the first code cell must read the preset once (cfg = tinysr.course_preset(allow_paper=False))"
 
 
 # top-level definitions only: a method (``def forward`` of a notebook's own nn.Module) redefines nothing
@@ -118,3 +119,15 @@ def test_no_shared_docs_reference(path: Path):
     hits = [f"cell {i}" for i, c in enumerate(nb.cells) if "shared/docs" in c.source]
     assert not hits, (f"{_rel(path)} mentions shared/docs ({', '.join(hits)}): that folder is not part of the "
                       "project; explain the fact in the notebook or point at the project's own docs/")
+
+
+def test_the_paper_guard_stops_a_chapter(monkeypatch):
+    """Each chapter's first cell refuses TINYSR_PRESET=paper unless it opts in (run as the kernel would)."""
+    from tinysr.config import ConfigError
+
+    monkeypatch.setenv("TINYSR_PRESET", "paper")
+    for path in NUMBERED:
+        first = next(c for c in _read(path).cells if c.cell_type == "code").source
+        with pytest.raises(ConfigError, match="allow_paper=True"):
+            exec(compile(first, str(path), "exec"), {})
+        exec(compile(first.replace("allow_paper=False", "allow_paper=True"), str(path), "exec"), {})
