@@ -143,10 +143,12 @@ def test_a_dragged_slider_reaches_the_kernel(nb):
     assert f"KERNEL_SEES {after}" in out, out
 
 
-def test_search_panel_runs_to_100_percent(nb):
-    _run_to_end(nb, nb["search"], "03_search_done.png")
+def test_search_panel_runs_to_100_percent_and_hands_its_genotype_on(nb):
     line = nb["train"].locator(".tinysr-genotype")
-    assert "will train" in line.inner_text() and "dlsr:" not in line.inner_text()   # the searched one now
+    before = line.inner_text()
+    _run_to_end(nb, nb["search"], "03_search_done.png")
+    ops = re.search(r"genotype ops (.*?), inputs", nb["search"].locator(".tinysr-status").inner_text()).group(1)
+    assert line.inner_text() != before and f"ops {ops};" in line.inner_text()   # the training panel's genotype
 
 
 def test_training_panel_runs_to_100_percent_and_shows_its_result(nb):

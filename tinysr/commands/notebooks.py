@@ -129,7 +129,7 @@ def _index(entries: list[dict], preset: str) -> str:
     return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>tinysr course</title></head>\n"
             f"<body style='font-family:sans-serif;max-width:50em;margin:2em auto'>\n<h1>tinysr: the course</h1>\n"
             f"<p>Every notebook executed at the <code>{html.escape(preset)}</code> preset on {when}.</p>\n"
-            f"<h2>Chapters</h2>\n<ol start='0'>\n{items('chapter')}\n</ol>\n"
+            f"<h2>Chapters</h2>\n<ul>\n{items('chapter')}\n</ul>\n"
             f"<h2>Assignments (solutions)</h2>\n<ul>\n{items('assignment')}\n</ul>\n</body></html>\n")
 
 
