@@ -239,6 +239,7 @@ def test_stop_button_stops_a_run_in_its_worker_thread_and_the_panel_runs_again()
     panel._on_click()
     assert gate.reached.wait(600) and panel.running and panel.button.disabled and not panel.stop_button.disabled
     assert gate.calls[0][0] != threading.current_thread().name       # the run is in a thread of its own
+    assert "step 1/2" in panel.status.value and "to go" in panel.status.value    # progress with an ETA
     panel._on_stop()                                                 # Stop: a flag, not a signal
     gate.go.set()
     assert panel.wait(timeout=600)
@@ -332,3 +333,18 @@ def test_figures_have_integer_epoch_ticks_and_loss_units():
             ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
             assert ticks and all(float(t).is_integer() for t in ticks), (epochs, ticks)
         assert "pixel" in fig.axes[0].get_ylabel() and "dB" in fig.axes[1].get_ylabel()
+
+
+def test_a_blocking_run_interrupted_by_ctrl_c_leaves_a_panel_that_runs_again():
+    panel = widgets.TrainPanel(Genotype(ops=("conv_1x1", "conv_3x3", "sep_conv_3x3"), inputs=((1, 2),),
+                                        channels=4, cells=3), override(preset("smoke"), TINY))
+
+    def interrupt(step, record):
+        raise KeyboardInterrupt("Kernel > Interrupt")
+
+    with pytest.raises(KeyboardInterrupt):
+        panel.run(callbacks=[interrupt])
+    assert panel.status.value.startswith("stopped") and not panel.running and not panel.button.disabled
+    assert widgets.running_panel() is None and widgets.RUN_LOCK.acquire(blocking=False)
+    widgets.RUN_LOCK.release()
+    assert panel.run().best_psnr > 0 and len(panel.results) == 1
