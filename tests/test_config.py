@@ -172,7 +172,10 @@ def test_presets_and_default(monkeypatch):
         assert cfg.name == name and Config.from_dict(json.loads(cfg.to_json())) == cfg
     gpu, laptop = preset("gpu"), preset("laptop")
     assert (gpu.search.channels, gpu.search.cells) == (48, 6)
-    assert override(gpu, {"name": "laptop", "search.channels": 16, "search.cells": 4}) == laptop
+    assert gpu.data.source == "auto" and gpu.train.channels == 0 and not gpu.train.bicubic_skip
+    assert gpu.search.epochs * gpu.search.steps_per_epoch * 0.238 < 10 * 60      # the H200 step times
+    assert gpu.train.epochs * gpu.train.steps_per_epoch * 0.035 < 10 * 60
+    assert laptop.data.source == "builtin"
     monkeypatch.setenv("TINYSR_PRESET", "smoke")
     assert default_preset_name() == "smoke" and preset().name == "smoke"
     monkeypatch.delenv("TINYSR_PRESET")

@@ -4,10 +4,8 @@ A :class:`Config` (``name``, ``seed`` and the sections :class:`DataConfig`, :cla
 :class:`TrainConfig`, :class:`EvalConfig`) fully describes a run; it is saved as ``config.json``. Each
 field's allowed values are declared once, next to the field (:func:`tinysr.rules.rule`), and checked in
 ``__post_init__``, the rules between fields (:data:`tinysr.rules.CROSS_RULES`) in ``Config.__post_init__``:
-a bad ``--set`` fails with one line naming the field before any data is read. :func:`field_spec` gives a
-field's rule (the notebook sliders use it). The dataclass defaults are ``paper``, the released DLSR code
-(``tinysr.released``: each setting with its source; ``tinysr presets`` prints the presets side by side).
-``smoke``: seconds (tests, nbval); ``laptop``: the pipeline in <= 15 min on 2 CPU cores; ``gpu``: one GPU.
+a bad ``--set`` fails with one line naming the field before any data is read (:func:`field_spec`: a field's
+rule, for the sliders). Defaults = ``paper``, the released code (``tinysr.released``; ``tinysr presets``).
 """
 from __future__ import annotations
 
@@ -52,7 +50,7 @@ class DataConfig(_Checked):
 
     _where = "data"
 
-    source: str = rule("builtin")
+    source: str = rule("builtin", note="('builtin', 'auto' = DIV2K from the data root if found, else builtin, or a folder)")
     scale: int = rule(2, choices=(2, 3, 4))
     arch_fraction: float = rule(450 / 3450, min=0.0, max=1.0, min_open=True, max_open=True)
     arch_split: str = rule("tail", choices=("tail", "random"))
@@ -230,9 +228,8 @@ def _smoke() -> Config:
                        bicubic_skip=True, channels=8, val_images=2), ("Set5",))
 
 
-# The laptop search decides (each position's top probability well above uniform by the end): 125 architecture
-# steps at alpha_lr 0.05 on batches of 16, a softmax temperature annealed 1 -> 0.2 in the forward, and a 100k-parameter
-# target budget on the expected size of the network retrained at 24 channels (see docs/method.md).
+# The laptop search: 125 architecture steps at alpha_lr 0.05 (batches of 16), temperature 1 -> 0.2, a 100k-parameter
+# target budget on the expected size at the 24-channel retraining width (docs/method.md).
 _LAPTOP_SEARCH = dict(epochs=6, steps_per_epoch=25, warmup_epochs=1, batch_size=8, arch_batch_size=16, hr_patch=64,
                       w_lr=1e-3, alpha_lr=0.05, tau_end=0.2, budget_params=100_000, budget_mode="target",
                       budget_estimate="expected", lambda_cost=5.0, w_milestones=(), log_every=5)
@@ -241,8 +238,13 @@ _LAPTOP_TRAIN = dict(epochs=20, steps_per_epoch=55, batch_size=16, hr_patch=96, 
 
 
 def _gpu() -> Config:
-    """One GPU: for now the laptop run at the released supernet size (48 channels, 6 cells); sized later."""
-    return _small("gpu", dict(channels=48, cells=6, **_LAPTOP_SEARCH), _LAPTOP_TRAIN, ("Set5", "Set14", "B100"))
+    """One GPU, sized from H200 step times (search 0.238 s, retraining 0.035 s): ~8 + ~9 min; DIV2K if found."""
+    search = dict(_LAPTOP_SEARCH, channels=48, cells=6, epochs=20, steps_per_epoch=100, warmup_epochs=4,
+                  batch_size=64, arch_batch_size=64, hr_patch=64, w_lr=5e-4, budget_params=320_000, log_every=20)
+    train = dict(epochs=30, steps_per_epoch=500, batch_size=32, hr_patch=128, w_lr=5e-4, milestones=(20, 26),
+                 bicubic_skip=False, channels=0, val_images=0)
+    cfg = _small("gpu", search, train, ("Set5", "Set14", "B100"))
+    return replace(cfg, data=replace(cfg.data, source="auto"))
 
 
 _PRESET_FACTORIES = {"smoke": _smoke, "gpu": _gpu, "paper": Config, "laptop": lambda: _small(

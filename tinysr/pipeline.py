@@ -74,7 +74,7 @@ def run_pipeline(cfg: Config, *, out: str | Path, benchmarks: str | Path | None 
     ``"bicubic"``, ``"genotype"`` and ``"timings"`` (seconds per stage, this invocation)."""
     folder = RunFolder(out, "run", resume=resume, overwrite=overwrite)
     sets = load_sets(benchmarks, tuple(cfg.eval.sets), cfg.data.scale)
-    if cfg.data.source != "builtin" and not Path(cfg.data.source).is_dir():
+    if cfg.data.source not in ("builtin", "auto") and not Path(cfg.data.source).is_dir():
         load_folder(cfg.data.source)                     # raises the loader's clear error
     folder.start(get_device(device))
     scale, timings = cfg.data.scale, {}

@@ -15,6 +15,7 @@ from .metrics import calculate_psnr
 from .published import PUBLISHED_X2, published_points
 from .resize import imresize
 from .search import budget_of
+from .splits import resolve_source
 from .utils import atomic_write_text
 
 __all__ = ["write_report", "make_figures"]
@@ -78,6 +79,11 @@ def _decision(history: list[dict[str, Any]]) -> list[str]:
     return ["## How decided the search is", "", *rows, "", verdict, ""]
 
 
+def _data_text(cfg) -> str:
+    source = resolve_source(cfg)
+    return "the built-in photos (scikit-image, scikit-learn, matplotlib)" if source == "builtin" else f"`{source}`"
+
+
 def _budget_text(cfg) -> str:
     kind, budget = budget_of(cfg)
     if not budget:
@@ -116,7 +122,7 @@ def write_report(out: Path, r: "RunResult") -> Path:
     g = searched.genotype
     lines = [f"# tinysr run: preset `{cfg.name}`, x{scale}, seed {cfg.seed}", ""]
     lines += [f"Device: {'cuda' if torch.cuda.is_available() else 'cpu'} ({platform.processor() or platform.machine()}), "
-              f"torch {torch.__version__}. Data: {cfg.data.source} photos.", ""]
+              f"torch {torch.__version__}. Training data: {_data_text(cfg)}.", ""]
     if not real_benchmarks:
         lines += ["> Evaluated on the **built-in eval photos** (LR made with MATLAB-exact bicubic), not on the "
                   "standard benchmarks: pass `--benchmarks DIR` for Set5/Set14/B100.", ""]

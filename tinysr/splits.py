@@ -25,10 +25,10 @@ import numpy as np
 
 from .config import Config
 from .data import builtin_photos, load_benchmark, load_folder, modcrop, split_photos
-from .paths import find_benchmarks
+from .paths import find_benchmarks, find_div2k
 from .resize import imresize
 
-__all__ = ["split_names", "search_photos", "train_photos", "validation_pairs"]
+__all__ = ["split_names", "resolve_source", "search_photos", "train_photos", "validation_pairs"]
 
 Pairs = dict[str, tuple[np.ndarray, np.ndarray]]   # name -> (lr, hr) uint8
 
@@ -47,11 +47,21 @@ def split_names(names: list[str], arch_fraction: float, rule: str = "tail", seed
     return order[:n_w], order[n_w - 1:]
 
 
+def resolve_source(cfg: Config) -> str:
+    """``data.source`` as a concrete choice: ``"auto"`` becomes DIV2K's HR folder when the data root has it
+    (:func:`tinysr.paths.find_div2k`), else ``"builtin"``."""
+    if cfg.data.source != "auto":
+        return cfg.data.source
+    found = find_div2k()
+    return str(found) if found is not None else "builtin"
+
+
 def search_photos(cfg: Config) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """HR photos for weight steps and for architecture steps: name -> uint8 (H, W, 3)."""
-    if cfg.data.source == "builtin":
+    source = resolve_source(cfg)
+    if source == "builtin":
         return builtin_photos("train"), builtin_photos("arch")
-    images = load_folder(cfg.data.source, max_images=cfg.data.max_images)
+    images = load_folder(source, max_images=cfg.data.max_images)
     w, a = split_names(sorted(images), cfg.data.arch_fraction, cfg.data.arch_split, cfg.seed)
     return {n: images[n] for n in w}, {n: images[n] for n in a}
 
@@ -85,6 +95,7 @@ def validation_pairs(cfg: Config) -> tuple[str, Pairs]:
 
 def train_photos(cfg: Config) -> dict[str, np.ndarray]:
     """Every training image: the built-in ``train`` + ``arch`` parts, or the whole folder."""
-    if cfg.data.source == "builtin":
+    source = resolve_source(cfg)
+    if source == "builtin":
         return builtin_photos("train+arch")
-    return load_folder(cfg.data.source, max_images=cfg.data.max_images)
+    return load_folder(source, max_images=cfg.data.max_images)
