@@ -190,10 +190,10 @@ class FastMixedOp(nn.Module):
         # 2. the ReLU that opens every separable / dilated op, once.
         r = F.relu(x)
 
-        def pw(t: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:      # a 1x1 conv, C -> C
-            if matmul:
-                return unrows(rows(t) @ weight.view(C, C).t(), N, H, W)
-            return F.conv2d(t, weight)
+        def pw_relu(t: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:   # ReLU(1x1 conv), C -> C
+            if matmul:      # ReLU in place on the fresh product (mm's backward does not need it)
+                return unrows((rows(t) @ weight.view(C, C).t()).relu_(), N, H, W)
+            return F.relu(F.conv2d(t, weight))
 
         # separable ops up to their last pointwise conv: z_k = dw2(ReLU(pw1(dw1(r)))), k = 4, 5, 6
         sep = [ops[k] for k in _SEP]
@@ -207,7 +207,7 @@ class FastMixedOp(nn.Module):
             z_sep = []
             for s in sep:
                 p = s[1].weight.shape[-1] // 2
-                v = F.relu(pw(F.conv2d(r, s[1].weight, padding=p, groups=C), s[2].weight))
+                v = pw_relu(F.conv2d(r, s[1].weight, padding=p, groups=C), s[2].weight)
                 z_sep.append(F.conv2d(v, s[4].weight, padding=p, groups=C))
 
         # dilated ops up to their pointwise conv: z_k = dw_dilated(r), k = 7, 8

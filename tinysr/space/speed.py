@@ -16,9 +16,11 @@ parameter in NHWC and converts each input batch on entry (a forward pre-hook); e
 then stays NHWC (convolutions, element-wise ops and ``cat`` along channels keep the layout).
 ``"auto"`` turns it on for the CPU only, where it was measured to pay (``benchmarks/train_step.py``).
 
-**compile**: ``torch.compile`` (Inductor) fuses element-wise ops into fewer passes over memory. It
-costs a one-off compilation (tens of seconds to minutes on two CPU cores, more per new input shape) and
-needs a C++ compiler on the CPU; off by default.
+**compile**: ``torch.compile`` (Inductor) fuses element-wise ops into fewer passes over memory; the
+convolutions stay oneDNN calls. On two CPU cores it did not pay: one retraining step of DLSRNet compiled
+for 190 s and then ran no faster than eager NHWC (more CPU time, 3.1 s against 2.0 s), and a compiled
+backward computes every gradient, so the architecture step -- which needs none of the weights' -- would
+do extra work. Off by default; it needs a C++ compiler on the CPU.
 """
 from __future__ import annotations
 
