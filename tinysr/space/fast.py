@@ -66,10 +66,14 @@ alphas are trained, whereas the fused conv always computes ``dL/dK`` (49 C^2 per
 saved in each of the forward and the input-gradient passes still make it a net win.
 
 Measured with ``benchmarks/search_step.py`` (paper supernet, batch 16, one released search iteration:
-weight step + architecture step): see ``benchmarks/results/search_step_cpu.json`` for the CPU (2 shared
-cores; the ratio depends strongly on how loaded the machine is). On an H200 GPU, where such small steps
-are bound by kernel launches, the earlier version (without ``matmul``) measured 1.07x at batch 16 and
-1.3x at the paper's search batch of 64.
+weight step + first-order architecture step = 3 forwards + 2 backwards; ``results/search_step_cpu.json``):
+on 2 CPU cores shared with other jobs (load average 4-5, so about one core free) 2.1x faster than the
+reference, equal to the ratio of CPU times; with both cores free, where this op's convolutions scale to
+two threads better than the reference's NCHW depthwise kernels, an earlier version measured 3.6x. The
+floor is the fused 7x7 convolution (forward, input and kernel gradients, already at oneDNN's peak
+multiply-add rate), about 35% of a step, plus the memory-bound depthwise/pointwise passes. On an H200
+GPU, where such small steps are bound by kernel launches, the version without ``matmul`` measured 1.07x
+at batch 16 and 1.3x at the paper's search batch of 64.
 """
 from __future__ import annotations
 

@@ -14,13 +14,15 @@ backward -- are several times faster on NHWC maps than on NCHW ones, and a netwo
 end never pays the reorders that mixed layouts cost. :func:`set_channels_last` stores every 4-D
 parameter in NHWC and converts each input batch on entry (a forward pre-hook); every map downstream
 then stays NHWC (convolutions, element-wise ops and ``cat`` along channels keep the layout).
-``"auto"`` turns it on for the CPU only, where it was measured to pay (``benchmarks/train_step.py``).
+``"auto"`` turns it on for the CPU only, where it was measured to pay (1.5x on a DLSRNet retraining
+step, ``benchmarks/train_step.py``); GPUs are left to a measurement there.
 
 **compile**: ``torch.compile`` (Inductor) fuses element-wise ops into fewer passes over memory; the
-convolutions stay oneDNN calls. On two CPU cores it did not pay: one retraining step of DLSRNet compiled
-for 190 s and then ran no faster than eager NHWC (more CPU time, 3.1 s against 2.0 s), and a compiled
-backward computes every gradient, so the architecture step -- which needs none of the weights' -- would
-do extra work. Off by default; it needs a C++ compiler on the CPU.
+convolutions stay oneDNN calls. On two CPU cores it did not pay (``benchmarks/results/train_step_cpu.json``,
+one DLSRNet retraining step, batch 8, HR 128: eager NCHW 2.89 s, NHWC 1.94 s, NHWC + compile 3.27 s;
+compiling took 190 s cold, 11 s from Inductor's cache), and a compiled backward computes every
+gradient, so the search's architecture step -- which needs none of the weights' -- would do extra work.
+Off by default; it needs a C++ compiler on the CPU.
 """
 from __future__ import annotations
 
