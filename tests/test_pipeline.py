@@ -18,8 +18,8 @@ KILLER = textwrap.dedent("""
     import tinysr.train as train
     original = train.run_train
     def killing_run_train(*args, **kwargs):
-        def die(epoch, record):
-            if epoch == 2:
+        def die(step, record):
+            if record["epoch"] == 2:
                 os.kill(os.getpid(), signal.SIGKILL)   # a hard kill: no handler, no cleanup
         return original(*args, callbacks=[die], **kwargs)
     train.run_train = killing_run_train

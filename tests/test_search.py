@@ -78,15 +78,20 @@ def test_arch_step_touches_only_alphas_and_weight_step_only_weights(order):
     assert {id(p) for p in arch.optimizer.param_groups[0]["params"]} == {id(a) for a in net.alphas()}
 
 
-def test_expected_cost_sends_gradient_to_every_alpha_and_beta():
+def test_cost_gradients_reach_alpha_and_the_network_term_reaches_every_beta():
+    from tinysr.space.cost import network_distance
+
     net = SuperNet.from_config(preset("smoke"))
     for kind in ("params", "multi_adds"):
         net.zero_grad()
         cost = expected_cost(net, kind)
         assert 0 < cost.item() < 1
         cost.backward()
-        for p in net.alphas():
-            assert p.grad is not None and bool((p.grad != 0).all()), kind
+        assert net.alpha.grad is not None and bool((net.alpha.grad != 0).all()), kind
+        assert all(b.grad is None for b in net.betas)        # the size does not depend on the connections
+    net.zero_grad()
+    network_distance(net).backward()
+    assert all(b.grad is not None and bool((b.grad != 0).all()) for b in net.betas)
 
 
 def test_expected_cost_prefers_cheap_ops():
@@ -124,7 +129,7 @@ def test_search_is_deterministic_and_resume_is_exact(tmp_path):
 
 def test_resume_refuses_other_settings(tmp_path):
     run_search(micro(), out=tmp_path, progress=False)
-    with pytest.raises(ValueError, match="different settings"):
+    with pytest.raises(ValueError, match="settings changed"):
         run_search(micro(**{"search.w_lr": 1e-2}), out=tmp_path, resume=True, progress=False)
 
 
@@ -138,7 +143,7 @@ def test_nan_guard_names_step_and_learning_rate(monkeypatch):
         loss = torch.nn.functional.l1_loss(sr, hr)
         return loss * float("nan") if calls["n"] > 3 else loss
 
-    monkeypatch.setattr(search, "get_loss", lambda name: exploding)
+    monkeypatch.setattr(search, "get_loss", lambda *names: exploding)
     with pytest.raises(FloatingPointError, match=r"at step \d+.*learning rate"):
         run_search(micro(), progress=False)
 

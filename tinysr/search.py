@@ -249,8 +249,11 @@ def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Pa
                        "w_lr": search.w_optim.param_groups[0]["lr"], **search.record(probe)}
                 history.append(rec)
                 bar.set_postfix(loss=f"{rec['loss']:.2f}", psnr=f"{rec['psnr']:.2f}")
-                for cb in callbacks:
-                    cb(done, rec)
+                try:
+                    for cb in callbacks:
+                        cb(done, rec)
+                except KeyboardInterrupt:        # a callback may stop the run: checkpoint, then stop
+                    flag.set("stopped by a callback")
             bar.update(1)
             eta.step(done, done % spe == 0)
             if world > 1 and any_rank(bool(flag), dev) and not flag:

@@ -199,8 +199,11 @@ def run_train(genotype: Genotype | str | Path | None, cfg: Config, *, out: str |
                 save_model(trainer.scored, folder.file("model.pt"), config=cfg, extra={"val": val_source})
         best = max(best, psnr) if psnr == psnr else best
         save(step)
-        for cb in callbacks:
-            cb(step, rec)
+        try:
+            for cb in callbacks:
+                cb(step, rec)
+        except KeyboardInterrupt:                # a callback may stop the run (the checkpoint is saved)
+            flag.set("stopped by a callback")
 
     spe = t.steps_per_epoch
     bar = tqdm(total=t.epochs * spe, initial=start, desc="train", file=sys.stderr,
