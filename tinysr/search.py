@@ -40,6 +40,7 @@ from .model import DLSRNet
 from .runstate import Meter, RunFolder, StopFlag, stop_signals
 from .splits import search_photos
 from .space import SuperNet
+from .space.speed import maybe_compile, set_channels_last, use_channels_last
 from .space.cost import budget_penalty, derived_size, expected_size, released_cost
 from .utils import get_device, seed_everything
 
@@ -67,6 +68,10 @@ class Search:
         s = self.settings = cfg.search
         self.cfg, self.device = cfg, get_device(device)
         self.net = SuperNet.from_config(cfg).to(self.device)
+        self.rank, self.world = rank_world()
+        if self.world == 1:                    # speed switches (exact; NCHW under torchrun, for the collectives)
+            set_channels_last(self.net, use_channels_last(s.channels_last, self.device))
+            maybe_compile(self.net, s.compile)
         self.loss_fn = get_loss(s.loss, s.hfen)
         self.w_optim = torch.optim.Adam(self.net.weights(), lr=s.w_lr, betas=tuple(s.w_betas),
                                         weight_decay=s.w_weight_decay)
@@ -77,7 +82,6 @@ class Search:
         cost_fn = (lambda n: budget_penalty(size(n, self.kind, self.width), self.budget, s.budget_mode)) \
             if self.budget else None
         self.architect = Architect(self.net, s, self.loss_fn, cost_fn, self.w_optim)
-        self.rank, self.world = rank_world()
         if self.world > 1:                     # DDP semantics: same start, gradients averaged over the ranks
             broadcast_params(self.net.parameters())
             self.architect.grad_hook = average_grads

@@ -36,6 +36,7 @@ from .losses import get_loss
 from .metrics import calculate_psnr
 from .model import DLSRNet, load_model, save_model
 from .runstate import Meter, RunFolder, StopFlag, stop_signals
+from .space.speed import maybe_compile, set_channels_last, use_channels_last
 from .splits import train_photos, validation_pairs
 from .utils import get_device, seed_everything
 
@@ -99,6 +100,10 @@ class Trainer:
     def __init__(self, model: DLSRNet, cfg: Config, ddp: bool = False) -> None:
         t = self.settings = cfg.train
         self.model = model
+        if not ddp:                            # speed switches (exact); NCHW under torchrun
+            device = next(model.parameters()).device
+            set_channels_last(model, use_channels_last(t.channels_last, device))
+            maybe_compile(model, t.compile)
         self.net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
         self.loss_fn = get_loss(t.loss, t.hfen)
         self.optim = torch.optim.Adam(model.parameters(), lr=t.w_lr, betas=tuple(t.w_betas),
