@@ -22,11 +22,10 @@ from .complexity import count_params, multi_adds
 from .config import Config
 from .data import BenchmarkImage, builtin_photos, load_benchmark, load_folder
 from .evaluate import evaluate, evaluate_bicubic
-from .images import modcrop
 from .report import write_report
-from .resize import imresize
 from .runstate import RunFolder
 from .search import SearchResult, run_search
+from .splits import lr_hr_pairs
 from .train import TrainResult, run_train
 from .utils import get_device
 
@@ -37,11 +36,8 @@ BUILTIN_SET = "builtin-eval"
 
 def builtin_eval_set(scale: int) -> dict[str, list]:
     """The built-in eval photos as a benchmark set ``{"builtin-eval": [BenchmarkImage, ...]}``."""
-    items = []
-    for stem, img in sorted(builtin_photos("eval").items()):
-        hr = modcrop(img, scale)
-        items.append(BenchmarkImage(stem=stem, hr=hr, lr=imresize(hr, 1 / scale), gray=False))
-    return {BUILTIN_SET: items}
+    pairs = lr_hr_pairs(builtin_photos("eval"), scale)
+    return {BUILTIN_SET: [BenchmarkImage(stem=stem, hr=hr, lr=lr, gray=False) for stem, (lr, hr) in pairs.items()]}
 
 
 def load_sets(benchmarks: str | Path | None, sets: tuple[str, ...], scale: int) -> dict[str, list]:

@@ -28,7 +28,7 @@ from .data import builtin_photos, load_benchmark, load_folder, modcrop, split_ph
 from .paths import find_benchmarks, find_div2k
 from .resize import imresize
 
-__all__ = ["split_names", "resolve_source", "search_photos", "train_photos", "validation_pairs"]
+__all__ = ["lr_hr_pairs", "split_names", "resolve_source", "search_photos", "train_photos", "validation_pairs"]
 
 Pairs = dict[str, tuple[np.ndarray, np.ndarray]]   # name -> (lr, hr) uint8
 
@@ -66,7 +66,8 @@ def search_photos(cfg: Config) -> tuple[dict[str, np.ndarray], dict[str, np.ndar
     return {n: images[n] for n in w}, {n: images[n] for n in a}
 
 
-def _pairs(images: dict[str, np.ndarray], scale: int) -> Pairs:
+def lr_hr_pairs(images: dict[str, np.ndarray], scale: int) -> Pairs:
+    """name -> (MATLAB-bicubic LR, mod-cropped HR), uint8, sorted by name."""
     out = {}
     for name, img in sorted(images.items()):
         hr = modcrop(img, scale)
@@ -83,12 +84,12 @@ def validation_pairs(cfg: Config) -> tuple[str, Pairs]:
         pairs = {it.stem: (it.lr, it.hr) for it in items}
         source = f"Set5 ({root})"
     elif val in ("set5", "builtin"):
-        pairs, source = _pairs(builtin_photos("eval"), scale), "builtin-eval"
+        pairs, source = lr_hr_pairs(builtin_photos("eval"), scale), "builtin-eval"
     else:
         if not Path(val).is_dir():
             raise FileNotFoundError(f"train.val={val!r}: no such folder; give a folder of HR images (--val DIR), "
                                     "'set5' or 'builtin'")
-        pairs, source = _pairs(load_folder(val), scale), str(val)
+        pairs, source = lr_hr_pairs(load_folder(val), scale), str(val)
     names = sorted(pairs)[: cfg.train.val_images or None]
     return source, {n: pairs[n] for n in names}
 
