@@ -14,15 +14,22 @@ plain cell runs the same call headless (the path nbval executes)::
   Output widget (:class:`RunPanel`);
 - :mod:`.panels` :class:`SearchPanel` and :class:`TrainPanel`;
 - :mod:`.figures` what they draw (:func:`search_figure`, :func:`train_figure`, :class:`LiveFigure`).
+- :mod:`.explore` three small explorables (softmax temperature, a genotype builder, bicubic widening).
 """
 from __future__ import annotations
 
 from ..controls import field_value, make_control, set_range, set_value
 from .figures import LiveFigure, figure_png, search_figure, train_figure
+from .explore import (bicubic_kernels, bicubic_widening_explorer, chain_inputs, conv_receptive_field,
+                      default_alpha_row, genotype_builder, genotype_numbers, measured_receptive_field,
+                      softmax_temperature_explorer, temperature_probs)
 from .form import SEARCH_FIELDS, TRAIN_FIELDS, ConfigPanel, offered_presets
 from .panels import SearchPanel, TrainPanel, describe_genotype
 from .runner import RUN_LOCK, RunPanel, running_panel
 
 __all__ = ["SEARCH_FIELDS", "TRAIN_FIELDS", "search_figure", "train_figure", "figure_png", "LiveFigure",
            "ConfigPanel", "offered_presets", "RunPanel", "RUN_LOCK", "running_panel", "SearchPanel", "TrainPanel",
-           "describe_genotype", "field_value", "make_control", "set_range", "set_value"]
+           "describe_genotype", "field_value", "make_control", "set_range", "set_value",
+           "default_alpha_row", "temperature_probs", "softmax_temperature_explorer", "chain_inputs",
+           "conv_receptive_field", "measured_receptive_field", "genotype_numbers", "genotype_builder",
+           "bicubic_kernels", "bicubic_widening_explorer"]
