@@ -103,7 +103,10 @@ def softmax_temperature_explorer(alpha_row: Sequence[float] | None = None) -> W.
     def redraw() -> None:
         r = temperature_probs(alpha_row, T.value)
         fig.clear()
-        plot_alpha_bars(r["probs"][None], ax=fig.subplots(), title=f"softmax(alpha / T) at T = {r['T']:.3f}")
+        ax = fig.subplots()
+        plot_alpha_bars(r["probs"][None], ax=ax, title=f"softmax(alpha / T) at T = {r['T']:.3f} (dashed: uniform 1/9)")
+        ax.set_ylim(0, 1.05)                                  # one scale for every T
+        ax.get_legend().remove()
         image.value = _image(fig)
         text.value = (f"entropy {r['entropy']:.3f} nats (uniform: {r['max_entropy']:.3f}) &nbsp; "
                       f"top probability {r['top_prob']:.3f} ({r['top_op']})")
