@@ -35,7 +35,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "model": ("DLSRNet", "OFFICIAL_FILES", "find_official", "official_name", "describe_official", "load_official",
               "save_model", "load_model"),
     "complexity": ("OUTPUT_720P", "count_params", "lr_size_720p", "thop_macs", "multi_adds", "latency"),
-    "architect": ("Architect", "hessian_vector_product", "exact_hvp", "Batch"),
+    "architect": ("make_alpha_optimizer", "Architect", "hessian_vector_product", "exact_hvp", "Batch"),
     "inference": ("super_resolve", "upscale_image", "forward", "peak_bytes"),
     "fused": ("can_fuse", "fused_forward", "kept_heap"),
     "export": ("export_onnx", "onnx_session", "onnx_super_resolve", "require_onnx", "ONNX_OPSET"),

@@ -38,7 +38,7 @@ import torch.nn as nn
 from .config import SearchConfig
 from .space.cost import network_distance
 
-__all__ = ["Architect", "hessian_vector_product", "exact_hvp", "Batch"]
+__all__ = ["make_alpha_optimizer", "Architect", "hessian_vector_product", "exact_hvp", "Batch"]
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # (lr, hr): (N,3,h,w), (N,3,sh,sw) float in [0, 255]
 
@@ -79,8 +79,20 @@ def exact_hvp(net: nn.Module, loss_of: Callable[[], torch.Tensor],
     return _zeros_for_none(torch.autograd.grad(dot, alphas, allow_unused=True), alphas)
 
 
+def make_alpha_optimizer(params: list[torch.Tensor], cfg: SearchConfig) -> torch.optim.Optimizer:
+    """The architecture optimiser: ``alpha_optim="adam"`` (released: Adam(alpha_lr, alpha_betas)) or ``"sgd"``
+    (SGD with momentum ``alpha_betas[0]``). Adam normalises every logit's step by that logit's own gradient
+    history, so ops whose gradients share a sign move at the same speed ``~alpha_lr`` whatever their sizes:
+    five cheap ops the data all favours rise together and stay tied. SGD keeps the sizes -- the op with
+    the larger advantage rises faster -- which is what lets a short search separate them."""
+    if cfg.alpha_optim == "sgd":
+        return torch.optim.SGD(params, lr=cfg.alpha_lr, momentum=cfg.alpha_betas[0],
+                               weight_decay=cfg.alpha_weight_decay)
+    return torch.optim.Adam(params, lr=cfg.alpha_lr, betas=tuple(cfg.alpha_betas), weight_decay=cfg.alpha_weight_decay)
+
+
 class Architect:
-    """Owns the architecture optimiser (Adam over ``net.alphas()`` only) and performs architecture steps.
+    """Owns the architecture optimiser (over ``net.alphas()`` only) and performs architecture steps.
 
     Args:
         net: a :class:`tinysr.space.SuperNet` (``weights()``, ``alphas()``, ``forward(lr) -> sr``).
@@ -94,8 +106,7 @@ class Architect:
                  w_optim: torch.optim.Optimizer | None = None):
         self.net, self.cfg, self.loss_fn, self.cost_fn, self.w_optim = net, cfg, loss_fn, cost_fn, w_optim
         self.grad_hook: Callable[[list[torch.Tensor]], None] | None = None   # e.g. averaging over torchrun ranks
-        self.optimizer = torch.optim.Adam(net.alphas(), lr=cfg.alpha_lr, betas=tuple(cfg.alpha_betas),
-                                          weight_decay=cfg.alpha_weight_decay)
+        self.optimizer = make_alpha_optimizer(net.alphas(), cfg)
 
     def data_loss(self, batch: Batch) -> torch.Tensor:
         lr_img, hr_img = batch

@@ -1,11 +1,9 @@
 """Run settings as frozen dataclasses, checked when made, and the presets ``smoke``, ``laptop``, ``gpu``, ``paper``.
 
-A :class:`Config` (``name``, ``seed`` and the sections :class:`DataConfig`, :class:`SearchConfig`,
-:class:`TrainConfig`, :class:`EvalConfig`) fully describes a run; it is saved as ``config.json``. Each
-field's allowed values are declared once, next to the field (:func:`tinysr.rules.rule`), and checked in
-``__post_init__``, the rules between fields (:data:`tinysr.rules.CROSS_RULES`) in ``Config.__post_init__``:
-a bad ``--set`` fails with one line naming the field before any data is read (:func:`field_spec`: a field's
-rule, for the sliders). Defaults = ``paper``, the released code (``tinysr.released``; ``tinysr presets``).
+A :class:`Config` (``name``, ``seed``, sections :class:`DataConfig`, :class:`SearchConfig`, :class:`TrainConfig`,
+:class:`EvalConfig`) fully describes a run (saved as ``config.json``). Each field's allowed values are declared next to
+it (:func:`tinysr.rules.rule`) and checked when made, with the rules between fields (:data:`CROSS_RULES`): a bad
+``--set`` fails in one line before any data is read. Defaults = ``paper``, the released code (``tinysr presets``).
 """
 from __future__ import annotations
 
@@ -42,11 +40,10 @@ _PATCH = dict(min=2 * ESA_MIN, note=f"(a multiple of data.scale, hr_patch / data
 
 @dataclass(frozen=True)
 class DataConfig(_Checked):
-    """Training data. ``source``: ``"builtin"`` (photos shipped with scikit-image/scikit-learn/matplotlib) or a
-    folder of HR images (e.g. DF2K_HR). ``arch_fraction``: share of the sorted folder images that feed
-    architecture steps; ``arch_split``: ``"tail"`` (the released EDSR range rule, ``1-3000/3000-3450``: weights
-    on the first ``N - round(N * arch_fraction)`` names, architecture steps on the rest plus the last weight
-    image) or ``"random"`` (seeded, disjoint). ``max_images``: 0 = all."""
+    """Training data. ``source``: ``"builtin"`` (photos shipped with scikit-image/scikit-learn/matplotlib) or a folder
+    of HR images (e.g. DF2K_HR). ``arch_fraction``: share of the sorted folder images that feed architecture steps;
+    ``arch_split``: ``"tail"`` (the released EDSR range rule ``1-3000/3000-3450``: weights on the first ``N - round(N *
+    arch_fraction)`` names, architecture steps on the rest plus the last weight image) or ``"random"`` (seeded)."""
 
     _where = "data"
 
@@ -63,9 +60,9 @@ class SearchConfig(_Checked):
     (released ``epoch > 20``: 21), ``arch_steps`` per iteration, each on a fresh arch batch (``arch_batch_size``
     0 = ``batch_size``); ``step_order="weight_first"`` is the released order (weight step, then the architecture
     step on the same train batch with the updated weights). The budget penalty (``lambda_cost``, in L1 units)
-    needs ``budget_params`` or ``budget_multi_adds`` (at most one); ``network_cost`` weighs the network-level
-    distance term. ``tau_start``/``tau_end``: softmax temperature of alpha, annealed geometrically over the
-    epochs after warm-up (1/1 = off). ``hvp``, ``hvp_eps``, ``virtual_step``: second order only."""
+    needs ``budget_params`` or ``budget_multi_adds`` (at most one); ``derive="budget"`` then derives the most probable
+    genotype meeting it (:mod:`tinysr.space.derive`). ``network_cost`` weighs the network-level distance term.
+    ``tau_start``/``tau_end``: alpha's softmax temperature, annealed geometrically after warm-up (1/1 = off)."""
 
     _where = "search"
 
@@ -87,6 +84,7 @@ class SearchConfig(_Checked):
     w_milestones: tuple[int, ...] = rule((200, 400, 600), elem=int, min=1, increasing=True)
     w_gamma: float = rule(0.5, min=0.0, max=1.0, min_open=True)
     alpha_lr: float = rule(3e-4, log=True, **_POS)
+    alpha_optim: str = rule("adam", choices=("adam", "sgd"), note="(sgd: momentum alpha_betas[0])")
     alpha_betas: tuple[float, float] = rule((0.5, 0.999), **_BETAS)
     alpha_weight_decay: float = rule(1e-8, **_NONNEG)
     arch_steps: int = rule(1, min=1)
@@ -102,12 +100,14 @@ class SearchConfig(_Checked):
     network_cost: float = rule(0.0, **_NONNEG)
     budget_estimate: str = rule("derived", choices=("derived", "expected"))
     budget_mode: str = rule("max", choices=("max", "target"))
+    derive: str = rule("budget", choices=("budget", "argmax"), note="(budget: the most probable genotype meeting it)")
     hvp: str = rule("exact", choices=("exact", "finite"))
     hvp_eps: float = rule(0.01, log=True, **_POS)
     virtual_step: str = rule("sgd", choices=("sgd", "adam"))
     aux_skip: float = rule(0.0, min=0.0, max=1.0)
     gumbel: bool = rule(False)
     gumbel_tau: float = rule(1.0, **_POS)
+    gumbel_hard: bool = rule(False)            # with gumbel: one-hot samples, straight-through (GDAS)
     tau_start: float = rule(1.0, **_POS)
     tau_end: float = rule(1.0, **_POS)
     log_every: int = rule(0, min=0, note="(0 = once per epoch)")
@@ -115,9 +115,8 @@ class SearchConfig(_Checked):
 
 @dataclass(frozen=True)
 class TrainConfig(_Checked):
-    """Retraining the derived network. ``channels``: 0 = the genotype's width. ``val``: ``"set5"`` (pick the
-    model on Set5 when the benchmarks are found, the released practice), ``"builtin"`` (the built-in eval
-    photos) or a folder of HR images; ``val_images``: 0 = all. ``ema``: EMA decay of the weights (0 = off)."""
+    """Retraining the derived network. ``channels``: 0 = the genotype's width. ``val``: ``"set5"`` (model picked on Set5
+    if found, as released), ``"builtin"`` (the eval photos) or an HR folder. ``ema``: weights' EMA decay (0 = off)."""
 
     _where = "train"
 
@@ -155,6 +154,7 @@ class EvalConfig(_Checked):
 _SECTIONS = {"data": DataConfig, "search": SearchConfig, "train": TrainConfig, "eval": EvalConfig}
 _REMOVED = {"data.num_workers": "it was unused", "eval.scales": "it was unused",
             "search.cost_kind": "the kind follows which budget is set: budget_params or budget_multi_adds"}
+_ADDED = {"search.derive": "argmax", "search.alpha_optim": "adam", "search.gumbel_hard": False}   # older configs
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ class Config:
         if not isinstance(d, dict) or not set(d) <= {"name", "seed", *_SECTIONS}:
             raise ConfigError(f"a config is a JSON object with keys name, seed, {', '.join(_SECTIONS)}; got "
                               f"{sorted(d) if isinstance(d, dict) else type(d).__name__}")
-        return cls(**{k: build_section(_SECTIONS[k], v, k, _REMOVED) if k in _SECTIONS else v for k, v in d.items()})
+        return cls(**{k: build_section(_SECTIONS[k], v, k, _REMOVED, _ADDED) if k in _SECTIONS else v for k, v in d.items()})
 
     @classmethod
     def from_json(cls, path: str | Path) -> "Config":

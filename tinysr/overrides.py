@@ -89,9 +89,11 @@ def apply_overrides(cfg: Any, assignments: Iterable[str] | Mapping[str, Any], na
     return replace(cfg, **top, **changed) if top or changed else cfg
 
 
-def build_section(klass: type, values: Any, where: str, removed: Mapping[str, str]) -> Any:
+def build_section(klass: type, values: Any, where: str, removed: Mapping[str, str],
+                  added: Mapping[str, Any] | None = None) -> Any:
     """``klass(**values)`` for the JSON object ``values`` of section ``where`` of a saved config; an unknown
-    key is an error naming the valid ones (``removed``: ``{dotted: why}`` for fields that no longer exist)."""
+    key is an error naming the valid ones (``removed``: ``{dotted: why}`` for fields that no longer exist;
+    ``added``: ``{dotted: value}``, what a config saved before that field existed did, used when it is absent)."""
     if not isinstance(values, dict):
         raise ConfigError(f"{where} must be a JSON object of {klass.__name__} fields, got {values!r}")
     names = {f.name for f in fields(klass)}
@@ -100,4 +102,5 @@ def build_section(klass: type, values: Any, where: str, removed: Mapping[str, st
             why = removed.get(f"{where}.{key}")
             raise ConfigError(f"{where}.{key} was removed from the config ({why}): delete it" if why else
                               f"unknown field {where}.{key}; valid fields: {', '.join(sorted(names))}")
-    return klass(**values)
+    before = {k.split(".", 1)[1]: v for k, v in (added or {}).items() if k.split(".", 1)[0] == where}
+    return klass(**{**{k: v for k, v in before.items() if k not in values}, **values})

@@ -74,6 +74,7 @@ SETTINGS: dict[str, Setting] = {
     "search.w_milestones": Setting((200, 400, 600), f"{_S}:98", "MultiStepLR"),
     "search.w_gamma": Setting(0.5, f"{_S}:98"),
     "search.alpha_lr": Setting(3e-4, f"{_S}:30, {_S}:100-103"),
+    "search.alpha_optim": Setting("adam", f"{_S}:100-103"),
     "search.alpha_betas": Setting((0.5, 0.999), f"{_S}:102"),
     "search.alpha_weight_decay": Setting(1e-8, f"{_S}:31, {_S}:103"),
     "search.arch_steps": Setting(1, f"{_S}:163", "one fresh arch batch per iteration"),
@@ -122,7 +123,8 @@ TINYSR_ONLY: dict[str, str] = {
     "search.channels_last": "memory layout", "search.compile": "torch.compile",
     "search.hvp": "second order only", "search.hvp_eps": "second order only",
     "search.virtual_step": "second order only", "search.budget_estimate": "only with a budget",
-    "search.budget_mode": "only with a budget", "search.gumbel_tau": "only with search.gumbel",
+    "search.budget_mode": "only with a budget", "search.derive": "only with a budget",
+    "search.gumbel_tau": "only with search.gumbel", "search.gumbel_hard": "only with search.gumbel",
     "search.log_every": "history records",
     "train.channels_last": "memory layout", "train.compile": "torch.compile",
     "eval.sets": "which benchmarks tinysr reports; the released test script ran Set5+Set14+B100+Urban100 "

@@ -12,6 +12,7 @@ import torch
 from . import viz
 from .inference import super_resolve
 from .metrics import calculate_psnr
+from .ops import PRIMITIVES
 from .published import PUBLISHED_X2, published_points
 from .resize import imresize
 from .search import budget_of
@@ -66,9 +67,11 @@ def _decision(history: list[dict[str, Any]]) -> list[str]:
     last = recs[-1]
     probs = last["alpha"] if not isinstance(last["alpha"][0][0], list) else last["alpha"][0]
     uniform = 1 / len(probs[0])
-    rows = ["| position | derived op | top probability (uniform = %.3f) |" % uniform, "|---|---|---|"]
+    rows = [f"| position | derived op | its probability | most probable op (uniform = {uniform:.3f}) |",
+            "|---|---|---|---|"]
     for pos, (row, op) in enumerate(zip(probs, last["genotype"]["ops"]), start=1):
-        rows.append(f"| {pos} | {op} | {max(row):.3f} |")
+        top = max(range(len(row)), key=row.__getitem__)
+        rows.append(f"| {pos} | {op} | {row[PRIMITIVES.index(op)]:.3f} | {PRIMITIVES[top]} ({row[top]:.3f}) |")
     tail = recs[len(recs) * 3 // 4:]
     stable = all(h["genotype"]["ops"] == last["genotype"]["ops"] for h in tail)
     verdict = ("The derived ops did not change over the last quarter of the search."
@@ -76,6 +79,11 @@ def _decision(history: list[dict[str, Any]]) -> list[str]:
     weak = min(max(row) for row in probs) < 0.3
     if weak:
         verdict += " Some position's top probability is below 0.3: that choice is weakly decided."
+    if last.get("argmax_ops") and list(last["argmax_ops"]) != list(last["genotype"]["ops"]):
+        kind = "multi_adds" if "argmax_multi_adds" in last else "params"
+        verdict += (f" The most probable ops ({', '.join(last['argmax_ops'])}: {last[f'argmax_{kind}']:,} "
+                    f"{kind.replace('_', '-')}) do not meet the budget; the derived ops are the most probable that "
+                    f"do ({last[f'derived_{kind}']:,}).")
     return ["## How decided the search is", "", *rows, "", verdict, ""]
 
 

@@ -42,6 +42,7 @@ from .splits import search_photos
 from .space import SuperNet
 from .space.speed import maybe_compile, set_channels_last, use_channels_last
 from .space.cost import budget_penalty, derived_size, expected_size, released_cost
+from .space.derive import derive_in_budget
 from .utils import get_device, seed_everything
 
 __all__ = ["Search", "SearchResult", "run_search", "budget_of", "Callback"]
@@ -143,6 +144,13 @@ class Search:
         self.architect.optimizer.load_state_dict(state["a_optim"])
         self.sched.load_state_dict(state["sched"])
 
+    def derive(self) -> Genotype:
+        """The genotype this search yields now: with a budget and ``derive="budget"``, the most probable one
+        whose retrained-width size meets the budget (:mod:`tinysr.space.derive`); else the argmax per position."""
+        if self.budget and self.settings.derive == "budget":
+            return derive_in_budget(self.net, self.kind, self.width, self.budget, self.settings.budget_mode)
+        return self.net.derive()
+
     # -- what the history records ------------------------------------------------------------------------
     def derived_size(self, genotype: Genotype) -> int:
         """Params (or Multi-Adds, by the budget's kind) of ``genotype`` built at the retraining width."""
@@ -158,13 +166,13 @@ class Search:
         psnr = float(calculate_psnr_pt(sr, probe[1], crop_border=self.cfg.data.scale).mean())
         net.train()
         alpha = net.alpha_probs()
-        genotype = net.derive()
+        genotype, argmax = self.derive(), net.derive()
         top = (alpha.mean(dim=0) if alpha.dim() == 3 else alpha).max(dim=-1).values
         return {"psnr": psnr, "alpha": alpha.cpu().tolist(), "betas": [p.cpu().tolist() for p in net.beta_probs()],
                 "top_prob": top.cpu().tolist(), "genotype": genotype.to_dict(), "cost": released_cost(net),
                 f"expected_{self.kind}": float(expected_size(net, self.kind, self.width)),
                 f"derived_{self.kind}": self.derived_size(genotype), "budget": self.budget or None,
-                "tau": net.alpha_tau}
+                f"argmax_{self.kind}": self.derived_size(argmax), "argmax_ops": list(argmax.ops), "tau": net.alpha_tau}
 
 
 @dataclass
@@ -269,7 +277,7 @@ def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Pa
                 raise KeyboardInterrupt(f"search stopped after step {done} ({flag.why}); the checkpoint is saved: "
                                         f"resume with --resume (resume=True){f' --out {out}' if out else ''}")
     bar.close()
-    genotype = search.net.derive()
+    genotype = search.derive()
     if folder.active:
         save(total)
         genotype.to_json(folder.file("genotype.json"))

@@ -51,15 +51,18 @@ class SuperNet(nn.Module):
         per_cell_alpha: one alpha per cell instead of one shared alpha.
         fast: use ``FastMixedOp`` (same function, fused convolutions).
         gumbel: sample mixing weights with Gumbel-softmax (temperature ``tau``) while training.
+        hard: with ``gumbel``, use the sample's one-hot argmax in the forward and the soft sample's gradient
+            (straight-through, as GDAS): each forward trains one op per position, so an op's weights are
+            trained to work *alone* rather than as one part of a blend of nine.
     """
 
     def __init__(self, C: int = 48, cells: int = 6, scale: int = 2, *, per_cell_alpha: bool = False,
-                 fast: bool = False, gumbel: bool = False, tau: float = 1.0) -> None:
+                 fast: bool = False, gumbel: bool = False, tau: float = 1.0, hard: bool = False) -> None:
         super().__init__()
         if cells < 3:
             raise ValueError(f"a SuperNet needs at least 3 cells (network-level choices start at B3); got {cells}")
         self.C, self.n_cells, self.scale = C, cells, scale
-        self.per_cell_alpha, self.gumbel, self.tau = per_cell_alpha, gumbel, tau
+        self.per_cell_alpha, self.gumbel, self.tau, self.hard = per_cell_alpha, gumbel, tau, hard
         self.alpha_tau = 1.0          # softmax temperature of alpha in the forward (search.tau_start/tau_end)
         self._noise: torch.Tensor | None = None
         self.fea_conv = nn.Conv2d(3, C, 3, padding=1)
@@ -77,7 +80,7 @@ class SuperNet(nn.Module):
         """Build from a :class:`tinysr.config.Config` (its ``search`` and ``data.scale``)."""
         s = cfg.search
         return cls(s.channels, s.cells, cfg.data.scale, per_cell_alpha=s.per_cell_alpha, fast=s.fast,
-                   gumbel=s.gumbel, tau=s.gumbel_tau)
+                   gumbel=s.gumbel, tau=s.gumbel_tau, hard=s.gumbel_hard)
 
     # -- parameter groups ------------------------------------------------------------------------
     def alphas(self) -> list[nn.Parameter]:
@@ -102,7 +105,11 @@ class SuperNet(nn.Module):
         logits = self.alpha / self.alpha_tau if self.alpha_tau != 1.0 else self.alpha
         if self.gumbel and self.training:
             noise = self._noise if self._noise is not None else _gumbel_noise(self.alpha)
-            return F.softmax((logits + noise) / self.tau, dim=-1)
+            soft = F.softmax((logits + noise) / self.tau, dim=-1)
+            if not self.hard:
+                return soft
+            hard = F.one_hot(soft.argmax(dim=-1), soft.shape[-1]).to(soft.dtype)
+            return hard - soft.detach() + soft              # value one-hot, gradient the soft sample's
         return F.softmax(logits, dim=-1)
 
     @contextmanager

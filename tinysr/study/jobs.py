@@ -94,12 +94,12 @@ def _psnr(model: torch.nn.Module, sets: Mapping[str, list], name: str, cfg: Conf
     return float(res["sets"][name]["psnr"])
 
 
-def _supernet_numbers(net, spec: Mapping[str, Any], sets: Mapping[str, list], cfg: Config,
+def _supernet_numbers(net, derived: Genotype, spec: Mapping[str, Any], sets: Mapping[str, list], cfg: Config,
                       dev: torch.device) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The discretisation gap of a finished search and the one-shot estimates, on the first set."""
+    """The discretisation gap of a finished search (its ``derived`` genotype, at the supernet's width, against
+    the supernet) and the one-shot estimates, on the first set."""
     name = next(iter(sets))
     net.eval()
-    derived = net.derive()
     numbers = {"set": name, "genotype": derived.to_dict(), "supernet_psnr": _psnr(net, sets, name, cfg, dev),
                "inherited_psnr": _psnr(inherit_weights(net, derived), sets, name, cfg, dev),
                "inherited_folded_psnr": _psnr(inherit_weights(net, derived, fold=True), sets, name, cfg, dev)}
@@ -127,7 +127,7 @@ def run_job(spec: Mapping[str, Any], out: str | Path, sets: Mapping[str, list], 
     supernet, oneshot = None, []
     if spec["kind"] == "searched":
         result = run_search(cfg, out=folder.sub("search"), resume=resume, device=device, progress=progress)
-        supernet, oneshot = _supernet_numbers(result.net, spec, sets, cfg, dev)
+        supernet, oneshot = _supernet_numbers(result.net, result.genotype, spec, sets, cfg, dev)
         genotype = replace(result.genotype, channels=width_of(cfg))
         del result
     else:
