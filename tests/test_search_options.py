@@ -53,3 +53,21 @@ def test_adam_moves_same_sign_gradients_alike_and_sgd_keeps_their_sizes():
             opt.step()
         ratio = float(x[1] / x[0])
         assert (abs(ratio - 1) < 0.01) == expect_tie, (kind, ratio)
+
+
+def test_temperature_anneal_then_hold():
+    def schedule(hold):
+        cfg = override(preset("smoke"), {"search.epochs": 14, "search.warmup_epochs": 1, "search.tau_end": 0.2,
+                                         "search.tau_hold": hold})
+        search = Search(cfg, "cpu")
+        taus = []
+        for epoch in range(14):
+            search.set_epoch(epoch)
+            taus.append(search.net.alpha_tau)
+        return taus
+
+    plain, held = schedule(0.0), schedule(0.3)
+    assert plain[1] == held[1] == 1.0 and abs(plain[-1] - 0.2) < 1e-12 and plain[-2] > 0.2
+    first = next(i for i, t in enumerate(held) if abs(t - 0.2) < 1e-12)
+    assert first == 9 and all(abs(t - 0.2) < 1e-12 for t in held[first:])      # the last 5 of 13 epochs held
+    assert all(a >= b for a, b in zip(held, held[1:]))

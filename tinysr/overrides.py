@@ -12,7 +12,16 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .rules import ConfigError, FieldSpec
 
-__all__ = ["split_assignment", "parse_value", "resolve_name", "apply_overrides", "build_section"]
+__all__ = ["split_assignment", "parse_value", "resolve_name", "apply_overrides", "build_section", "REMOVED_FIELDS",
+           "ADDED_FIELDS"]
+
+
+#: Fields a saved config may still hold although they were removed, with why (loading it is an error saying so).
+REMOVED_FIELDS = {"data.num_workers": "it was unused", "eval.scales": "it was unused",
+                  "search.cost_kind": "the kind follows which budget is set: budget_params or budget_multi_adds"}
+#: Fields added later, with the value that reproduces what a config saved before them did.
+ADDED_FIELDS = {"search.derive": "argmax", "search.alpha_optim": "adam", "search.gumbel_hard": False,
+                "search.tau_hold": 0.0}
 
 
 def split_assignment(assignment: str) -> tuple[str, str]:

@@ -94,6 +94,7 @@ SETTINGS: dict[str, Setting] = {
     "search.gumbel": Setting(False, f"{_M}:303", "plain softmax of alpha"),
     "search.tau_start": Setting(1.0, f"{_M}:303", "softmax without a temperature"),
     "search.tau_end": Setting(1.0, f"{_M}:303", "softmax without a temperature"),
+    "search.tau_hold": Setting(0.0, f"{_M}:303", "softmax without a temperature"),
     "train.epochs": Setting(1000, f"{_R}:6"),
     "train.steps_per_epoch": Setting(
         edsr_batches_per_epoch(3450, 32, 2000), f"{_R}:7, {_R}:13, {_R}:17, data/srdata.py:61-66",

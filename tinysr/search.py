@@ -90,11 +90,12 @@ class Search:
     # -- one iteration ---------------------------------------------------------------------------------
     def set_epoch(self, epoch: int) -> None:
         """Per-epoch knobs: the DARTS- auxiliary skip (decays to 0) and the alpha temperature (geometric
-        from ``tau_start`` to ``tau_end`` over the epochs after warm-up)."""
+        from ``tau_start`` to ``tau_end`` over the epochs after warm-up, the last ``tau_hold`` share of them at
+        ``tau_end``)."""
         s = self.settings
         if s.aux_skip:
             self.net.set_aux_skip(s.aux_skip * (1 - epoch / s.epochs))
-        span = max(1, s.epochs - s.warmup_epochs - 1)
+        span = max(1, round((s.epochs - s.warmup_epochs) * (1 - s.tau_hold)) - 1)
         t = min(1.0, max(0.0, (epoch - s.warmup_epochs) / span))
         self.net.alpha_tau = s.tau_start * (s.tau_end / s.tau_start) ** t
 
