@@ -111,7 +111,8 @@ def test_preset_dropdown_resets_values_and_ranges():
     panel.preset.value = "laptop"
     assert panel.config() == preset("laptop")
     epochs = panel.controls["search.epochs"]                          # and narrowed again: reset, not grown
-    assert epochs.max == widgets.make_control("search.epochs", 6, preset("laptop")).max < 1000
+    laptop = preset("laptop")
+    assert epochs.max == widgets.make_control("search.epochs", laptop.search.epochs, laptop).max < 1000
     assert list(panel.controls["data.scale"].options) == [2, 4]      # 64 and 96 px patches: no x3
 
 
