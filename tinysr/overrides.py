@@ -112,4 +112,4 @@ def build_section(klass: type, values: Any, where: str, removed: Mapping[str, st
             raise ConfigError(f"{where}.{key} was removed from the config ({why}): delete it" if why else
                               f"unknown field {where}.{key}; valid fields: {', '.join(sorted(names))}")
     before = {k.split(".", 1)[1]: v for k, v in (added or {}).items() if k.split(".", 1)[0] == where}
-    return klass(**{**{k: v for k, v in before.items() if k not in values}, **values})
+    return klass(**{**before, **values})

@@ -67,6 +67,14 @@ class StopFlag:
     def __bool__(self) -> bool:
         return self.hit
 
+    def call(self, callbacks, step: int, record: dict) -> None:
+        """``cb(step, record)`` for each callback; one that raises ``KeyboardInterrupt`` stops the run (set)."""
+        try:
+            for cb in callbacks:
+                cb(step, record)
+        except KeyboardInterrupt:
+            self.set("stopped by a callback")
+
 
 @contextmanager
 def stop_signals(flag: StopFlag | None = None) -> Iterator[StopFlag]:

@@ -21,14 +21,13 @@ Outputs in ``out``: ``run.json``, ``data.json``, ``config.json``, ``history.json
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
 from .architect import Architect, Batch, hessian_vector_product  # noqa: F401  (re-exported)
-from .complexity import count_params, multi_adds
 from .config import Config
 from .data import PatchSampler
 from .distributed import any_rank, average_grads, barrier, broadcast_params, init, rank_world, shard
@@ -36,12 +35,11 @@ from .eta import Eta
 from .genotype import Genotype
 from .losses import get_loss
 from .metrics import calculate_psnr_pt
-from .model import DLSRNet
 from .runstate import Meter, RunFolder, StopFlag, stop_signals
 from .splits import search_photos
 from .space import SuperNet
-from .space.speed import maybe_compile, set_channels_last, use_channels_last
-from .space.cost import budget_penalty, derived_size, expected_size, released_cost
+from .space.speed import apply_switches
+from .space.cost import budget_penalty, derived_size, expected_size, genotype_size, released_cost
 from .space.derive import derive_in_budget
 from .utils import get_device, seed_everything
 
@@ -71,8 +69,7 @@ class Search:
         self.net = SuperNet.from_config(cfg).to(self.device)
         self.rank, self.world = rank_world()
         if self.world == 1:                    # speed switches (exact; NCHW under torchrun, for the collectives)
-            set_channels_last(self.net, use_channels_last(s.channels_last, self.device))
-            maybe_compile(self.net, s.compile)
+            apply_switches(self.net, s.channels_last, s.compile, self.device)
         self.loss_fn = get_loss(s.loss, s.hfen)
         self.w_optim = torch.optim.Adam(self.net.weights(), lr=s.w_lr, betas=tuple(s.w_betas),
                                         weight_decay=s.w_weight_decay)
@@ -155,8 +152,7 @@ class Search:
     # -- what the history records ------------------------------------------------------------------------
     def derived_size(self, genotype: Genotype) -> int:
         """Params (or Multi-Adds, by the budget's kind) of ``genotype`` built at the retraining width."""
-        net = DLSRNet(replace(genotype, channels=self.width), self.cfg.data.scale)
-        return count_params(net) if self.kind == "params" else multi_adds(net, self.cfg.data.scale)
+        return genotype_size(genotype.ops, self.width, genotype.cells, self.cfg.data.scale, self.kind)
 
     @torch.no_grad()
     def record(self, probe: Batch) -> dict[str, Any]:
@@ -262,11 +258,7 @@ def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Pa
                        "w_lr": search.w_optim.param_groups[0]["lr"], **search.record(probe)}
                 history.append(rec)
                 bar.set_postfix(loss=f"{rec['loss']:.2f}", psnr=f"{rec['psnr']:.2f}")
-                try:
-                    for cb in callbacks:
-                        cb(done, rec)
-                except KeyboardInterrupt:        # a callback may stop the run: checkpoint, then stop
-                    flag.set("stopped by a callback")
+                flag.call(callbacks, done, rec)        # a callback may stop the run: checkpoint, then stop
             bar.update(1)
             eta.step(done, done % spe == 0)
             if world > 1 and any_rank(bool(flag), dev) and not flag:

@@ -36,7 +36,7 @@ from .losses import get_loss
 from .metrics import calculate_psnr
 from .model import DLSRNet, load_model, save_model
 from .runstate import Meter, RunFolder, StopFlag, stop_signals
-from .space.speed import maybe_compile, set_channels_last, use_channels_last
+from .space.speed import apply_switches
 from .splits import train_photos, validation_pairs
 from .utils import get_device, seed_everything
 
@@ -101,9 +101,7 @@ class Trainer:
         t = self.settings = cfg.train
         self.model = model
         if not ddp:                            # speed switches (exact); NCHW under torchrun
-            device = next(model.parameters()).device
-            set_channels_last(model, use_channels_last(t.channels_last, device))
-            maybe_compile(model, t.compile)
+            apply_switches(model, t.channels_last, t.compile, next(model.parameters()).device)
         self.net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
         self.loss_fn = get_loss(t.loss, t.hfen)
         self.optim = torch.optim.Adam(model.parameters(), lr=t.w_lr, betas=tuple(t.w_betas),
@@ -204,11 +202,7 @@ def run_train(genotype: Genotype | str | Path | None, cfg: Config, *, out: str |
                 save_model(trainer.scored, folder.file("model.pt"), config=cfg, extra={"val": val_source})
         best = max(best, psnr) if psnr == psnr else best
         save(step)
-        try:
-            for cb in callbacks:
-                cb(step, rec)
-        except KeyboardInterrupt:                # a callback may stop the run (the checkpoint is saved)
-            flag.set("stopped by a callback")
+        flag.call(callbacks, step, rec)          # a callback may stop the run (the checkpoint is saved)
 
     spe = t.steps_per_epoch
     bar = tqdm(total=t.epochs * spe, initial=start, desc="train", file=sys.stderr,

@@ -43,8 +43,8 @@ from ..genotype import Genotype
 from ..model import DLSRNet
 from ..ops import PRIMITIVES, op_cost
 
-__all__ = ["KINDS", "RELEASED_OP_KPARAMS", "released_cost", "fixed_and_op_costs", "expected_size", "derived_size",
-           "budget_penalty", "network_distance", "expected_cost"]
+__all__ = ["KINDS", "RELEASED_OP_KPARAMS", "released_cost", "fixed_and_op_costs", "genotype_size", "expected_size",
+           "derived_size", "budget_penalty", "network_distance", "expected_cost"]
 
 KINDS = ("params", "multi_adds")
 #: p_k of the released search script: the 9 ops' parameter counts at 50 channels, in thousands.
@@ -77,6 +77,14 @@ def fixed_and_op_costs(C: int, cells: int, scale: int, kind: str) -> tuple[float
     return float(multi_adds(net, scale) - 3 * cells * ops[0] * h * w), tuple(float(c * h * w) for c in ops)
 
 
+def genotype_size(ops: tuple[str, ...], channels: int, cells: int, scale: int, kind: str = "params") -> int:
+    """Params (or Multi-Adds at a 720p output) of the derived network with these 3 ops, ``cells`` cells of
+    width ``channels``, without building it: ``F + cells * sum_i c_{op_i}`` (exact for every wiring in which
+    each cell fuses 2 predecessors, i.e. every derived one)."""
+    fixed, costs = fixed_and_op_costs(channels, cells, scale, kind)
+    return int(round(fixed + cells * sum(costs[PRIMITIVES.index(op)] for op in ops)))
+
+
 def expected_size(net, kind: str = "params", channels: int | None = None) -> torch.Tensor:
     """Differentiable expected params (or Multi-Adds) of the network derived from ``net`` (a SuperNet)
     when built at width ``channels`` (None: the supernet's own). 0-dim tensor, in counts."""
@@ -95,12 +103,12 @@ def derived_size(net, kind: str = "params", channels: int | None = None) -> torc
 
     With a plain expected size, a mixture of big and small ops can meet the budget while its argmax does not
     (measured at the laptop scale: expected 64k and 151k against budgets 60k and 150k, derived 47k and 267k)."""
-    fixed, ops = fixed_and_op_costs(channels or net.C, net.n_cells, net.scale, kind)
     expected = expected_size(net, kind, channels)
     with torch.no_grad():
         probs = net.alpha_probs()
         top = (probs.mean(dim=0) if probs.dim() == 3 else probs).argmax(dim=-1)
-        derived = fixed + net.n_cells * sum(ops[int(k)] for k in top)
+        derived = genotype_size(tuple(PRIMITIVES[int(k)] for k in top), channels or net.C, net.n_cells, net.scale,
+                                kind)
     return expected + (derived - expected).detach()
 
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 import torch
 
 from ..genotype import Genotype
 from ..ops import PRIMITIVES
-from .cost import TARGET_BAND, fixed_and_op_costs
+from .cost import TARGET_BAND, fixed_and_op_costs, genotype_size
 
 __all__ = ["budget_violation", "derive_in_budget", "best_ops_in_budget"]
 
@@ -66,10 +67,8 @@ def derive_in_budget(net, kind: str, width: int, budget: float, mode: str = "max
         if probs.dim() == 3:                         # per-cell alphas: a genotype shares its ops
             probs = probs.mean(dim=0)
         log_probs = probs.double().clamp_min(1e-300).log()
-    fixed, op_costs = fixed_and_op_costs(width, net.n_cells, net.scale, kind)
-    plain_size = fixed + net.n_cells * sum(op_costs[PRIMITIVES.index(op)] for op in plain.ops)
-    if budget_violation(plain_size, budget, mode) == 0.0:
+    if budget_violation(genotype_size(plain.ops, width, net.n_cells, net.scale, kind), budget, mode) == 0.0:
         return plain
+    fixed, op_costs = fixed_and_op_costs(width, net.n_cells, net.scale, kind)
     combo = best_ops_in_budget(log_probs, fixed, op_costs, net.n_cells, budget, mode)
-    return Genotype(ops=tuple(PRIMITIVES[k] for k in combo), inputs=plain.inputs, channels=plain.channels,
-                    cells=plain.cells, scale=plain.scale)
+    return replace(plain, ops=tuple(PRIMITIVES[k] for k in combo))

@@ -31,7 +31,7 @@ import torch.nn as nn
 
 from ..config import SWITCH
 
-__all__ = ["use_channels_last", "set_channels_last", "is_channels_last", "maybe_compile"]
+__all__ = ["use_channels_last", "set_channels_last", "is_channels_last", "maybe_compile", "apply_switches"]
 
 _HOOK = "_tinysr_channels_last_hook"
 
@@ -91,3 +91,10 @@ def maybe_compile(net: nn.Module, enabled: bool, **options) -> nn.Module:
     if enabled:
         net.compile(**options)
     return net
+
+
+def apply_switches(net: nn.Module, channels_last: str, compile: bool, device: torch.device | str) -> nn.Module:
+    """The two speed switches of a config section (``channels_last``: "auto"/"on"/"off", ``compile``) applied
+    to ``net`` in place, for one process (NCHW and eager stay under torchrun, for the collectives)."""
+    set_channels_last(net, use_channels_last(channels_last, device))
+    return maybe_compile(net, compile)

@@ -19,8 +19,7 @@ import math
 import random
 
 from ..genotype import Genotype, random_genotype
-from ..ops import PRIMITIVES
-from ..space.cost import fixed_and_op_costs
+from ..space.cost import fixed_and_op_costs, genotype_size
 
 __all__ = ["WINDOW", "params_of", "feasible_range", "in_window", "sample_in_budget"]
 
@@ -30,8 +29,7 @@ MAX_DRAWS = 200_000    # rejection-sampling draws per budget before giving up
 
 def params_of(genotype: Genotype, channels: int | None = None, scale: int = 2) -> int:
     """Parameters of ``genotype`` built at width ``channels`` (None: its own), without building it."""
-    fixed, costs = fixed_and_op_costs(channels or genotype.channels, genotype.cells, scale, "params")
-    return int(round(fixed + genotype.cells * sum(costs[PRIMITIVES.index(op)] for op in genotype.ops)))
+    return genotype_size(genotype.ops, channels or genotype.channels, genotype.cells, scale)
 
 
 def _triple_sizes(channels: int, cells: int, scale: int) -> list[int]:

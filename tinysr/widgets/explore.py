@@ -42,7 +42,7 @@ from ..genotype import GENOTYPES, Genotype
 from ..model import DLSRNet
 from ..ops import PRIMITIVES, receptive_field
 from ..resize import contributions, cubic
-from ..space.cost import fixed_and_op_costs
+from ..space.cost import genotype_size
 from ..viz import plot_alpha_bars
 from .figures import figure_png
 
@@ -156,15 +156,12 @@ def genotype_numbers(ops: Sequence[str], channels: int, cells: int, scale: int,
                      inputs: Sequence[Sequence[int]] | None = None) -> dict:
     """Parameters, Multi-Adds at a 1280x720 output and the conv receptive field of ``DLSRNet(Genotype(ops,
     inputs or chain_inputs(cells), channels, cells), scale)``, without building it when every cell fuses 2
-    predecessors (``F + n * sum_i c_{op_i}``, :func:`tinysr.space.cost.fixed_and_op_costs`, cached); else by
+    predecessors (``F + n * sum_i c_{op_i}``, :func:`tinysr.space.cost.genotype_size`, cached); else by
     :func:`tinysr.count_params` on the built network. Values are ints (counts)."""
     g = Genotype(tuple(ops), tuple(map(tuple, inputs)) if inputs is not None else chain_inputs(cells),
                  channels=channels, cells=cells)
     if all(len(row) == 2 for row in g.inputs):
-        sizes = {}
-        for kind in ("params", "multi_adds"):
-            fixed, c = fixed_and_op_costs(channels, cells, scale, kind)
-            sizes[kind] = int(round(fixed + cells * sum(c[PRIMITIVES.index(name)] for name in g.ops)))
+        sizes = {kind: genotype_size(g.ops, channels, cells, scale, kind) for kind in ("params", "multi_adds")}
     else:
         net = DLSRNet(g, scale)
         sizes = {"params": count_params(net), "multi_adds": multi_adds(net, scale)}
