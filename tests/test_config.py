@@ -197,13 +197,14 @@ SMOKE = {"search": dict(channels=8, cells=4, epochs=2, steps_per_epoch=3, warmup
          "data": dict(source="builtin", scale=2, arch_fraction=0.5, arch_split="random", max_images=0),
          "eval": dict(sets=("Set5",), tile=0)}
 LAPTOP = {"search": dict(channels=16, cells=4, epochs=14, steps_per_epoch=25, warmup_epochs=1, batch_size=8,
-                         hr_patch=64, w_lr=1e-3, alpha_lr=0.05, w_milestones=(), log_every=5, grad_clip=5.0,
+                         hr_patch=64, w_lr=1e-3, alpha_lr=0.1, w_milestones=(), log_every=5, grad_clip=5.0,
                          loss="l1", step_order="weight_first", lambda_cost=5.0, network_cost=0.0,
                          budget_params=100_000, budget_mode="max", tau_end=0.2, tau_hold=0.3, arch_batch_size=16,
                          budget_estimate="expected", gumbel=True, gumbel_hard=True, gumbel_tau=1.0,
                          alpha_optim="adam", derive="budget"),
-          "train": dict(epochs=20, steps_per_epoch=55, batch_size=16, hr_patch=96, w_lr=1e-3, milestones=(14, 18),
-                        bicubic_skip=True, channels=24, val_images=3, grad_clip=50.0, loss="l1", val="builtin"),
+          "train": dict(epochs=20, steps_per_epoch=85, batch_size=16, hr_patch=96, w_lr=3e-3, milestones=(14, 18),
+                        bicubic_skip=True, channels=24, val_images=3, grad_clip=50.0, loss="l1", val="builtin",
+                        hr_scales=(1.0, 0.75, 0.5)),
           "data": dict(source="builtin", scale=2, arch_fraction=0.5, arch_split="random"),
           "eval": dict(sets=("Set5", "Set14", "B100"))}
 

@@ -244,3 +244,24 @@ def test_find_data_root_follows_the_one_rule(tmp_path, monkeypatch):
     monkeypatch.setenv("TINYSR_DATA", str(tmp_path / "mine"))
     assert find_data_root() == tmp_path / "mine"                         # 1st: $TINYSR_DATA
     assert find_data_root() == paths.data_roots()[0]
+
+
+def test_train_photos_with_scales_adds_exact_downscales(tmp_path):
+    from tinysr.config import override, preset
+    from tinysr.splits import train_photos, with_scales
+
+    rng = np.random.default_rng(0)
+    photos = {"a": rng.integers(0, 256, (200, 120, 3), dtype=np.uint8),
+              "b": rng.integers(0, 256, (100, 160, 3), dtype=np.uint8)}
+    out = with_scales(photos, (1.0, 0.75, 0.5), min_side=56)
+    assert sorted(out) == ["a", "a@0.5", "a@0.75", "b", "b@0.75"]     # b@0.5 is 50 px high: below one patch
+    np.testing.assert_array_equal(out["a@0.75"], imresize(photos["a"], 0.75))
+    assert out["a"] is photos["a"] and out["b@0.75"].shape == (75, 120, 3)
+    assert sorted(with_scales(photos, (0.5,))) == ["a@0.5", "b@0.5"]
+    assert with_scales(photos, (1.0,)) == photos
+    for n, img in photos.items():
+        save_image(img, tmp_path / f"{n}.png")
+    cfg = override(preset("smoke"), {"data.source": str(tmp_path), "train.hr_scales": (1.0, 0.5), "train.hr_patch": 48})
+    assert sorted(train_photos(cfg)) == ["a", "a@0.5", "b", "b@0.5"]
+    with pytest.raises(ValueError, match="hr_scales"):
+        override(preset("smoke"), {"train.hr_scales": (1.0, 1.5)})

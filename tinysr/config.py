@@ -23,13 +23,11 @@ __all__ = ["PRESETS", "DataConfig", "SearchConfig", "TrainConfig", "EvalConfig",
 PRESETS = ("smoke", "laptop", "gpu", "paper")
 LOSSES = ("l1", "l1+hfen")                 # tinysr.losses.LOSSES (a test keeps them equal)
 HFEN_VARIANTS = ("released", "log")        # tinysr.losses.HFEN_VARIANTS
-BENCHMARKS = ("Set5", "Set14", "B100", "Urban100", "Manga109")
-SWITCH = ("auto", "on", "off")
+BENCHMARKS, SWITCH = ("Set5", "Set14", "B100", "Urban100", "Manga109"), ("auto", "on", "off")
 
 
 class _Checked:
     """``__post_init__`` of a section: check every declared field (:func:`tinysr.rules.check_section`)."""
-
     def __post_init__(self) -> None:
         check_section(self, self._where)
 _POS = dict(min=0.0, min_open=True, finite=True)          # a finite number > 0
@@ -117,7 +115,8 @@ class SearchConfig(_Checked):
 @dataclass(frozen=True)
 class TrainConfig(_Checked):
     """Retraining the derived network. ``channels``: 0 = the genotype's width. ``val``: ``"set5"`` (model picked on Set5
-    if found, as released), ``"builtin"`` (the eval photos) or an HR folder. ``ema``: weights' EMA decay (0 = off)."""
+    if found, as released), ``"builtin"`` (the eval photos) or an HR folder. ``ema``: weights' EMA decay (0 = off).
+    ``hr_scales``: every training photo also at these sizes (bicubic downscales; 1.0 = itself), more content for short runs."""
 
     _where = "train"
 
@@ -135,6 +134,7 @@ class TrainConfig(_Checked):
     hfen: str = rule("released", choices=HFEN_VARIANTS)
     ema: float = rule(0.0, min=0.0, max=1.0, max_open=True)
     bicubic_skip: bool = rule(False)           # predict a residual over bicubic(LR); off for released genotypes
+    hr_scales: tuple[float, ...] = rule((1.0,), min=0.1, max=1.0)
     channels: int = rule(0, min=4, max=256, even=True, zero_ok=True, note="(0 = the genotype's width)")
     val: str = rule("set5")
     val_images: int = rule(0, min=0, note="(0 = all)")
@@ -227,19 +227,19 @@ def _smoke() -> Config:
                        bicubic_skip=True, channels=8, val_images=2), ("Set5",))
 
 
-# The laptop search: 325 architecture steps at alpha_lr 0.05 (batches of 16), hard Gumbel samples, temperature 1 -> 0.2
+# The laptop search: 325 architecture steps at alpha_lr 0.1 (batches of 16), hard Gumbel samples, temperature 1 -> 0.2
 # then held for the last 30%, a 100k-parameter ceiling on the expected size at the 24-channel retraining width.
 _LAPTOP_SEARCH = dict(epochs=14, steps_per_epoch=25, warmup_epochs=1, batch_size=8, arch_batch_size=16, hr_patch=64,
-                      w_lr=1e-3, alpha_lr=0.05, tau_end=0.2, tau_hold=0.3, budget_params=100_000, budget_mode="max",
+                      w_lr=1e-3, alpha_lr=0.1, tau_end=0.2, tau_hold=0.3, budget_params=100_000, budget_mode="max",
                       budget_estimate="expected", lambda_cost=5.0, w_milestones=(), log_every=5)
-_LAPTOP_TRAIN = dict(epochs=20, steps_per_epoch=55, batch_size=16, hr_patch=96, w_lr=1e-3, milestones=(14, 18),
-                     bicubic_skip=True, channels=24, val_images=3)
+_LAPTOP_TRAIN = dict(epochs=20, steps_per_epoch=85, batch_size=16, hr_patch=96, w_lr=3e-3, milestones=(14, 18),
+                     bicubic_skip=True, channels=24, val_images=3, hr_scales=(1.0, 0.75, 0.5))
 
 
 def _gpu() -> Config:
     """One GPU, sized from H200 step times (search 0.238 s, retraining 0.035 s): ~8 + ~9 min; DIV2K if found."""
     search = dict(_LAPTOP_SEARCH, channels=48, cells=6, epochs=20, steps_per_epoch=100, warmup_epochs=4,
-                  batch_size=64, arch_batch_size=64, hr_patch=64, w_lr=5e-4, budget_params=320_000, log_every=20)
+                  batch_size=64, arch_batch_size=64, w_lr=5e-4, alpha_lr=0.05, budget_params=320_000, log_every=20)
     train = dict(epochs=30, steps_per_epoch=500, batch_size=32, hr_patch=128, w_lr=5e-4, milestones=(20, 26),
                  bicubic_skip=False, channels=0, val_images=0)
     cfg = _small("gpu", search, train, ("Set5", "Set14", "B100"))

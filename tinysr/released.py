@@ -110,6 +110,7 @@ SETTINGS: dict[str, Setting] = {
     "train.loss": Setting("l1+hfen", f"{_T}:25, {_T}:163, {_LOSS}", "--loss l1 means L1 + 0.2 HFEN"),
     "train.hfen": Setting("released", f"{_L}:68-79"),
     "train.ema": Setting(0.0, f"not found in {_T}", "no weight averaging"),
+    "train.hr_scales": Setting((1.0,), "not found in data/srdata.py", "each HR image at its own size only"),
     "train.bicubic_skip": Setting(False, "models/rfdn_6_train_beta21.py:200", "output = upsampler(features)"),
     "train.channels": Setting(0, "models/rfdn_6_train_beta21.py:156", "nf=48, the genotype's own width"),
     "train.val": Setting("set5", f"{_R}:12, {_T}:134-142", "model_best.pt kept on the best Set5 PSNR"),

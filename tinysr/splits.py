@@ -28,7 +28,8 @@ from .data import builtin_photos, load_benchmark, load_folder, modcrop, split_ph
 from .paths import find_benchmarks, find_div2k
 from .resize import imresize
 
-__all__ = ["lr_hr_pairs", "split_names", "resolve_source", "search_photos", "train_photos", "validation_pairs"]
+__all__ = ["lr_hr_pairs", "split_names", "resolve_source", "search_photos", "train_photos", "validation_pairs",
+           "with_scales"]
 
 Pairs = dict[str, tuple[np.ndarray, np.ndarray]]   # name -> (lr, hr) uint8
 
@@ -95,8 +96,22 @@ def validation_pairs(cfg: Config) -> tuple[str, Pairs]:
 
 
 def train_photos(cfg: Config) -> dict[str, np.ndarray]:
-    """Every training image: the built-in ``train`` + ``arch`` parts, or the whole folder."""
+    """Every training image: the built-in ``train`` + ``arch`` parts, or the whole folder; each also at the
+    sizes ``train.hr_scales`` (:func:`with_scales`)."""
     source = resolve_source(cfg)
-    if source == "builtin":
-        return builtin_photos("train+arch")
-    return load_folder(source, max_images=cfg.data.max_images)
+    photos = builtin_photos("train+arch") if source == "builtin" else load_folder(source, max_images=cfg.data.max_images)
+    return with_scales(photos, cfg.train.hr_scales, min_side=cfg.train.hr_patch)
+
+
+def with_scales(photos: dict[str, np.ndarray], scales: tuple[float, ...], min_side: int = 0) -> dict[str, np.ndarray]:
+    """``photos`` plus a bicubic downscale (the exact MATLAB ``imresize``, antialiased) of each at every factor
+    ``f < 1`` in ``scales``, named ``"name@f"``; copies whose shorter side is below ``min_side`` (an HR patch)
+    are left out. Smaller copies put more edges and textures in each patch: multi-scale training data, the
+    usual way to get more out of few photos. ``scales=(1.0,)``: the photos alone."""
+    out = {n: img for n, img in photos.items()} if 1.0 in scales else {}
+    for name, img in photos.items():
+        for f in sorted(set(scales) - {1.0}, reverse=True):
+            small = imresize(img, f)
+            if min(small.shape[:2]) >= min_side:
+                out[f"{name}@{f:g}"] = small
+    return out
