@@ -28,6 +28,7 @@ BENCHMARKS, SWITCH = ("Set5", "Set14", "B100", "Urban100", "Manga109"), ("auto",
 
 class _Checked:
     """``__post_init__`` of a section: check every declared field (:func:`tinysr.rules.check_section`)."""
+
     def __post_init__(self) -> None:
         check_section(self, self._where)
 _POS = dict(min=0.0, min_open=True, finite=True)          # a finite number > 0
@@ -115,8 +116,7 @@ class SearchConfig(_Checked):
 @dataclass(frozen=True)
 class TrainConfig(_Checked):
     """Retraining the derived network. ``channels``: 0 = the genotype's width. ``val``: ``"set5"`` (model picked on Set5
-    if found, as released), ``"builtin"`` (the eval photos) or an HR folder. ``ema``: weights' EMA decay (0 = off).
-    ``hr_scales``: every training photo also at these sizes (bicubic downscales; 1.0 = itself), more content for short runs."""
+    if found, as released), ``"builtin"`` (the eval photos) or an HR folder. ``ema``: weights' EMA decay (0 = off)."""
 
     _where = "train"
 
@@ -134,7 +134,7 @@ class TrainConfig(_Checked):
     hfen: str = rule("released", choices=HFEN_VARIANTS)
     ema: float = rule(0.0, min=0.0, max=1.0, max_open=True)
     bicubic_skip: bool = rule(False)           # predict a residual over bicubic(LR); off for released genotypes
-    hr_scales: tuple[float, ...] = rule((1.0,), min=0.1, max=1.0)
+    hr_scales: tuple[float, ...] = rule((1.0,), min=0.1, max=1.0, note="(each photo also downscaled by these; 1.0: itself)")
     channels: int = rule(0, min=4, max=256, even=True, zero_ok=True, note="(0 = the genotype's width)")
     val: str = rule("set5")
     val_images: int = rule(0, min=0, note="(0 = all)")
