@@ -108,9 +108,9 @@ def with_scales(photos: dict[str, np.ndarray], scales: tuple[float, ...], min_si
     ``f < 1`` in ``scales``, named ``"name@f"``; copies whose shorter side is below ``min_side`` (an HR patch)
     are left out. Smaller copies put more edges and textures in each patch: multi-scale training data, the
     usual way to get more out of few photos. ``scales=(1.0,)``: the photos alone."""
-    out = dict(photos) if 1.0 in scales else {}
+    out, factors = (dict(photos) if 1.0 in scales else {}), sorted(set(scales) - {1.0}, reverse=True)
     for name, img in photos.items():
-        for f in sorted(set(scales) - {1.0}, reverse=True):
+        for f in factors:
             small = imresize(img, f)
             if min(small.shape[:2]) >= min_side:
                 out[f"{name}@{f:g}"] = small
