@@ -176,3 +176,45 @@ def test_weights_and_alphas_partition_parameters():
 def test_search_options_run(extra):
     result = run_search(micro(**{"search.epochs": 1, **extra}), progress=False)
     assert len(result.genotype.ops) == 3
+
+
+def gumbel_smoke():
+    """The smoke search with the laptop preset's sampling: hard Gumbel samples, a budget (whose size table is
+    cached) and the temperature anneal."""
+    lap = preset("laptop").search
+    return override(preset("smoke"), {"search.gumbel": True, "search.gumbel_hard": True, "search.epochs": 4,
+                                      "search.steps_per_epoch": 4, "search.log_every": 2,
+                                      "search.budget_params": lap.budget_params, "search.lambda_cost": lap.lambda_cost,
+                                      "search.tau_end": lap.tau_end, "search.tau_hold": lap.tau_hold})
+
+
+def test_gumbel_search_twice_in_one_process_agrees(tmp_path):
+    from tinysr.space.cost import fixed_and_op_costs
+
+    cfg = gumbel_smoke()
+    fixed_and_op_costs.cache_clear()           # the first run fills the size table, the second finds it filled
+    first = run_search(cfg, out=tmp_path / "a", progress=False)
+    second = run_search(cfg, out=tmp_path / "b", progress=False)
+    assert (tmp_path / "a" / "history.json").read_text() == (tmp_path / "b" / "history.json").read_text()
+    assert first.genotype == second.genotype
+
+
+def test_gumbel_search_resumed_is_the_uninterrupted_one_bit_for_bit(tmp_path):
+    from tinysr.space.cost import fixed_and_op_costs
+
+    cfg = gumbel_smoke()
+    full = run_search(cfg, out=tmp_path / "full", progress=False)
+
+    def stop_at_6(step, record):
+        if step == 6:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_search(cfg, out=tmp_path / "cut", progress=False, callbacks=[stop_at_6])
+    fixed_and_op_costs.cache_clear()           # as in a new process: Ctrl-C, then `tinysr search --resume`
+    torch.manual_seed(1234)                    # whatever the global generator holds, the samples are the search's
+    resumed = run_search(cfg, out=tmp_path / "cut", resume=True, progress=False)
+    for name in ("history.json", "genotype.json"):
+        assert (tmp_path / "full" / name).read_bytes() == (tmp_path / "cut" / name).read_bytes(), name
+    for a, b in zip(full.net.alphas(), resumed.net.alphas()):
+        assert torch.equal(a, b)

@@ -46,6 +46,8 @@ from .utils import get_device, seed_everything
 __all__ = ["Search", "SearchResult", "run_search", "budget_of", "Callback"]
 
 Callback = Callable[[int, dict[str, Any]], None]
+#: the Gumbel noise generator is seeded with ``cfg.seed + NOISE_SEED_OFFSET`` (the patch streams use seed + 0..2)
+NOISE_SEED_OFFSET = 3
 
 
 def budget_of(cfg: Config) -> tuple[str, int]:
@@ -67,6 +69,9 @@ class Search:
         s = self.settings = cfg.search
         self.cfg, self.device = cfg, get_device(device)
         self.net = SuperNet.from_config(cfg).to(self.device)
+        # the Gumbel samples come from a generator of the search's own, checkpointed with it: a resumed
+        # search draws the samples the uninterrupted one drew, whatever else used torch's global generator
+        self.net.noise_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + NOISE_SEED_OFFSET)
         self.rank, self.world = rank_world()
         if self.world == 1:                    # speed switches (exact; NCHW under torchrun, for the collectives)
             apply_switches(self.net, s.channels_last, s.compile, self.device)
@@ -134,13 +139,16 @@ class Search:
     # -- state ------------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {"net": self.net.state_dict(), "w_optim": self.w_optim.state_dict(),
-                "a_optim": self.architect.optimizer.state_dict(), "sched": self.sched.state_dict()}
+                "a_optim": self.architect.optimizer.state_dict(), "sched": self.sched.state_dict(),
+                "noise_gen": self.net.noise_gen.get_state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.net.load_state_dict(state["net"])
         self.w_optim.load_state_dict(state["w_optim"])
         self.architect.optimizer.load_state_dict(state["a_optim"])
         self.sched.load_state_dict(state["sched"])
+        if "noise_gen" in state:               # checkpoints written before the search had its own generator
+            self.net.noise_gen.set_state(state["noise_gen"])
 
     def derive(self) -> Genotype:
         """The genotype this search yields now: with a budget and ``derive="budget"``, the most probable one

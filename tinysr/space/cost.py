@@ -65,12 +65,14 @@ def released_cost(net) -> float:
 @lru_cache(maxsize=64)
 def fixed_and_op_costs(C: int, cells: int, scale: int, kind: str) -> tuple[float, tuple[float, ...]]:
     """``F`` and the per-op costs ``c_k`` of a derived network of width ``C`` (same unit: params, or
-    MACs at a 720p output)."""
+    MACs at a 720p output). Cached; building the reference network does not touch torch's global random
+    generator, so whether the cache was warm cannot change a seeded run."""
     if kind not in KINDS:
         raise ValueError(f"cost kind {kind!r} is not known; choose one of {KINDS}")
     ops = [op_cost(name, C)[0] for name in PRIMITIVES]
     chain = tuple((j - 2, j - 1) for j in range(3, cells + 1))
-    net = DLSRNet(Genotype(ops=("conv_1x1",) * 3, inputs=chain, channels=C, cells=cells), scale)
+    with torch.random.fork_rng(devices=[]):     # a size, not a draw: leave torch's global generator as it was
+        net = DLSRNet(Genotype(ops=("conv_1x1",) * 3, inputs=chain, channels=C, cells=cells), scale)
     if kind == "params":
         return float(count_params(net) - 3 * cells * ops[0]), tuple(float(c) for c in ops)
     h, w = lr_size_720p(scale)

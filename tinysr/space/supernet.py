@@ -65,6 +65,9 @@ class SuperNet(nn.Module):
         self.per_cell_alpha, self.gumbel, self.tau, self.hard = per_cell_alpha, gumbel, tau, hard
         self.alpha_tau = 1.0          # softmax temperature of alpha in the forward (search.tau_start/tau_end)
         self._noise: torch.Tensor | None = None
+        #: where the Gumbel noise comes from: a generator of the search's own (on alpha's device), so that the
+        #: noise neither takes from nor is disturbed by torch's global generator; None: the global one
+        self.noise_gen: torch.Generator | None = None
         self.fea_conv = nn.Conv2d(3, C, 3, padding=1)
         self.cells = nn.ModuleList(SearchCell(C, fast) for _ in range(cells))
         self.fusions = nn.ModuleList(Fusion(j - 1, C) for j in range(3, cells + 1))
@@ -104,7 +107,7 @@ class SuperNet(nn.Module):
     def _op_weights(self) -> torch.Tensor:
         logits = self.alpha / self.alpha_tau if self.alpha_tau != 1.0 else self.alpha
         if self.gumbel and self.training:
-            noise = self._noise if self._noise is not None else _gumbel_noise(self.alpha)
+            noise = self._noise if self._noise is not None else _gumbel_noise(self.alpha, self.noise_gen)
             soft = F.softmax((logits + noise) / self.tau, dim=-1)
             if not self.hard:
                 return soft
@@ -119,7 +122,7 @@ class SuperNet(nn.Module):
         if not (self.gumbel and self.training):
             yield
             return
-        self._noise = _gumbel_noise(self.alpha)
+        self._noise = _gumbel_noise(self.alpha, self.noise_gen)
         try:
             yield
         finally:
@@ -167,9 +170,10 @@ class SuperNet(nn.Module):
         return Genotype(ops=ops, inputs=inputs, channels=self.C, cells=self.n_cells, scale=self.scale)
 
 
-def _gumbel_noise(like: torch.Tensor) -> torch.Tensor:
-    """Standard Gumbel noise of ``like``'s shape: ``-log(Exp(1))``."""
-    return -torch.empty_like(like).exponential_().log()
+def _gumbel_noise(like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Standard Gumbel noise of ``like``'s shape: ``-log(Exp(1))``, drawn from ``generator`` (None: torch's
+    global generator). The generator must live on ``like``'s device."""
+    return -torch.empty_like(like).exponential_(generator=generator).log()
 
 
 def _argmax_first(values: torch.Tensor) -> int:
