@@ -217,7 +217,7 @@ def test_jobs_in_spawned_processes_match_in_process(study_dir, bench, tmp_path):
     specs = [s for s in plan if s["kind"] == "published"]
     from tinysr.pipeline import load_sets
 
-    study_runner._run_jobs(specs, tmp_path, load_sets(bench, ("Set5",), 2), 2, False, None)
+    study_runner.run_specs(specs, tmp_path, load_sets(bench, ("Set5",), 2), 2, False, None)
     for s in specs:
         old = json.loads((study_dir / "runs" / s["id"] / "result.json").read_text())
         new = json.loads((tmp_path / "runs" / s["id"] / "result.json").read_text())

@@ -36,7 +36,7 @@ from .report import write_study_md
 from .sampling import WINDOW
 from .stats import study_stats
 
-__all__ = ["run_study", "rerun", "rerun_command"]
+__all__ = ["run_study", "rerun", "rerun_command", "run_specs"]
 
 POLL_S = 5.0
 
@@ -91,8 +91,10 @@ def _work(spec: Mapping[str, Any]) -> str:
     return spec["id"]
 
 
-def _run_jobs(todo: list[dict], root: Path, sets: Mapping[str, list], jobs: int, resume: bool,
+def run_specs(todo: list[dict], root: Path, sets: Mapping[str, list], jobs: int, resume: bool,
               device: str | None) -> None:
+    """Run job specs into ``root/runs/<id>/`` (each done when its ``result.json`` exists): in this process, or in
+    a spawn pool of ``jobs`` processes with ``cores // jobs`` threads each."""
     if jobs <= 1 or len(todo) <= 1:
         for spec in todo:
             _job(spec, root, sets, resume, device)
@@ -168,7 +170,7 @@ def run_study(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int, *,
     todo = [s for s in mine if not (root / "runs" / s["id"] / "result.json").exists()]
     print(f"study: {len(specs)} jobs, {len(mine) - len(todo)} of this process's {len(mine)} already done",
           file=sys.stderr, flush=True)
-    _run_jobs(todo, root, sets, jobs, resume, device)
+    run_specs(todo, root, sets, jobs, resume, device)
     if rank != 0:
         return None
     _wait_for(specs, root)

@@ -1,0 +1,117 @@
+"""The study's judge: which retraining recipe ranks networks as the full one does, and how noisy it is.
+
+A study compares tens of networks, so each is retrained with a recipe cheaper than the preset's own. Its
+verdict is only as good as that recipe's ranking, which is measured here, not assumed:
+
+- **recipes** (:data:`RECIPES`): the preset's retraining schedule with its steps per epoch scaled by a
+  fraction (epochs, milestones, learning rate, batch and patch unchanged), so ``"1/4"`` is the same lesson
+  at a quarter of the steps;
+- **score** (:func:`pooled_psnr`): the mean PSNR-Y over every image of the evaluation sets together
+  (Set5 + Set14 + B100: 119 images), not Set5's five;
+- **noise floor** (:func:`noise_floor`): the sample std over seeds of one network's score, pooled over
+  networks (root mean square of the per-network stds);
+- **reproducibility**: Kendall's tau-b between two seeds of the same recipe over the same networks;
+- **agreement**: Kendall's tau-b between a recipe (each of its seeds, averaged) and the full recipe, with a
+  bootstrap 95% interval over networks (:func:`bootstrap_tau`).
+
+:func:`judge_report` turns the trainings' result entries into these numbers and picks the cheapest
+recipe whose agreement is at least :data:`AGREEMENT_MIN` (else the full recipe).
+"""
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from fractions import Fraction
+from typing import Any, Callable, Mapping, Sequence
+
+from ..config import Config
+from .stats import kendall_tau
+
+__all__ = ["RECIPES", "AGREEMENT_MIN", "recipe_overrides", "pooled_psnr", "noise_floor", "bootstrap_tau",
+           "judge_report"]
+
+#: recipe name -> share of the preset's retraining steps (every other setting of ``train`` kept)
+RECIPES: dict[str, Fraction] = {"1/8": Fraction(1, 8), "1/4": Fraction(1, 4), "1/2": Fraction(1, 2),
+                                "full": Fraction(1)}
+AGREEMENT_MIN = 0.6          # the judge must rank as the full recipe does at least this well (Kendall tau-b)
+
+
+def recipe_overrides(cfg: Config, recipe: str) -> dict[str, Any]:
+    """The ``--set`` overrides that make ``cfg``'s retraining the recipe ``recipe`` (``{}`` for ``"full"``):
+    ``train.steps_per_epoch`` scaled by the recipe's share, rounded, at least 1."""
+    if recipe not in RECIPES:
+        raise ValueError(f"recipe {recipe!r} is not known; choose one of {', '.join(RECIPES)}")
+    share = RECIPES[recipe]
+    if share == 1:
+        return {}
+    return {"train.steps_per_epoch": max(1, round(cfg.train.steps_per_epoch * share))}
+
+
+def pooled_psnr(entry: Mapping[str, Any]) -> float:
+    """Mean PSNR-Y over every image of ``entry["sets"]`` together (each set's mean weighted by its image
+    count), in dB."""
+    sets = entry["sets"].values()
+    n = sum(s["images"] for s in sets)
+    return sum(s["psnr"] * s["images"] for s in sets) / n
+
+
+def noise_floor(scores_by_network: Mapping[str, Sequence[float]]) -> dict[str, Any]:
+    """Seed noise: the per-network sample std (networks with >= 2 seeds) and their root mean square, in dB."""
+    stds = {k: statistics.stdev(v) for k, v in scores_by_network.items() if len(v) >= 2}
+    rms = math.sqrt(statistics.fmean(s * s for s in stds.values())) if stds else None
+    return {"std_db": rms, "per_network": stds, "seeds": {k: len(v) for k, v in scores_by_network.items()}}
+
+
+def bootstrap_tau(pairs: Sequence[Sequence[float]], stat: Callable[[Sequence[Sequence[float]]], float | None] | None
+                  = None, *, n_boot: int = 2000, seed: int = 0) -> tuple[float, float] | None:
+    """95% percentile interval of ``stat`` (default: Kendall tau-b of columns 0 and 1) over bootstrap
+    resamples of the rows of ``pairs`` (networks drawn with replacement); resamples where it is undefined
+    are dropped. ``None`` with fewer than 3 rows."""
+    if len(pairs) < 3:
+        return None
+    stat = stat or (lambda rows: kendall_tau([r[0] for r in rows], [r[1] for r in rows]))
+    rng = random.Random(seed)
+    values = sorted(v for v in (stat([rng.choice(pairs) for _ in pairs]) for _ in range(n_boot)) if v is not None)
+    if not values:
+        return None
+    return values[int(0.025 * (len(values) - 1))], values[int(math.ceil(0.975 * (len(values) - 1)))]
+
+
+def _tau_mean(rows: Sequence[Sequence[float]]) -> float | None:
+    """Mean over the columns 1.. of Kendall's tau-b of column k against column 0 (the full recipe)."""
+    taus = [kendall_tau([r[0] for r in rows], [r[k] for r in rows]) for k in range(1, len(rows[0]))]
+    taus = [t for t in taus if t is not None]
+    return statistics.fmean(taus) if taus else None
+
+
+def judge_report(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The judge's numbers from training entries ``{"network", "recipe", "seed", "score"}`` (score: pooled
+    PSNR, dB). Per recipe: networks, seeds, noise floor (every seed), reproducibility tau (the first two seeds
+    that every network has) and agreement with the full recipe's first seed (tau averaged over the seeds every
+    network has, with a bootstrap interval). ``recipe``: the cheapest recipe with agreement >= AGREEMENT_MIN whose
+    interval is defined, else ``"full"``."""
+    table: dict[str, dict[str, dict[int, float]]] = {}
+    for e in entries:
+        table.setdefault(e["recipe"], {}).setdefault(e["network"], {})[int(e["seed"])] = float(e["score"])
+    full = {net: min(seeds.items())[1] for net, seeds in table.get("full", {}).items()}
+    out: dict[str, Any] = {}
+    for name in sorted(table, key=lambda r: RECIPES[r]):
+        nets = table[name]
+        seeds = sorted({s for v in nets.values() for s in v})
+        common = [s for s in seeds if all(s in v for v in nets.values())]   # the seeds every network has
+        both = list(nets) if len(common) >= 2 else []
+        repro = kendall_tau([nets[n][common[0]] for n in both], [nets[n][common[1]] for n in both]) \
+            if len(both) >= 2 else None
+        agree_rows = [[full[n]] + [nets[n][s] for s in common] for n in nets if n in full and common]
+        agreement = None if name == "full" or len(agree_rows) < 2 else _tau_mean(agree_rows)
+        out[name] = {"share": str(RECIPES[name]), "n_networks": len(nets), "seeds": seeds,
+                     "noise": noise_floor({n: list(v.values()) for n, v in nets.items()}),
+                     "reproducibility_tau": repro, "reproducibility_n": len(both),
+                     "reproducibility_ci95": bootstrap_tau([[nets[n][common[0]], nets[n][common[1]]] for n in both])
+                     if len(both) >= 3 else None,
+                     "agreement_tau": agreement, "agreement_n": len(agree_rows),
+                     "agreement_ci95": None if agreement is None else bootstrap_tau(agree_rows, _tau_mean)}
+    chosen = next((r for r in out if r != "full" and out[r]["agreement_tau"] is not None
+                   and out[r]["agreement_tau"] >= AGREEMENT_MIN), "full")
+    return {"recipes": out, "recipe": chosen, "agreement_min": AGREEMENT_MIN}
