@@ -22,7 +22,7 @@ from tinysr.architect import Architect
 from tinysr.config import SearchConfig, preset
 from tinysr.space import SuperNet
 from tinysr.space.cost import expected_cost
-from tinysr.utils import get_device
+from tinysr.devices import get_device
 
 
 def _sync(dev: torch.device) -> None:

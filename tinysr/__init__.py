@@ -16,7 +16,8 @@ __version__ = "0.1.0"
 
 # module (relative to tinysr) -> its __all__, lowest layer first (see tests/test_layers.py for the layers)
 _MODULES: dict[str, tuple[str, ...]] = {
-    "utils": ("get_device", "seed_everything", "atomic_save", "atomic_write_text", "safe_load"),
+    "devices": ("get_device", "to_device", "module_device", "module_dtype"),
+    "utils": ("seed_everything", "atomic_save", "atomic_write_text", "safe_load"),
     "config": ("PRESETS", "DataConfig", "SearchConfig", "TrainConfig", "EvalConfig", "Config", "ConfigError",
                "FieldSpec", "CROSS_RULES", "field_spec", "field_names", "preset", "override", "default_preset_name"),
     "images": ("IMAGE_EXTENSIONS", "load_image", "save_image", "modcrop", "to_rgb", "check_scale", "list_images"),
@@ -47,7 +48,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "pipeline": ("run_pipeline", "builtin_eval_set", "RunResult", "BUILTIN_SET", "load_sets"),
     "viz": ("plot_alpha_history", "plot_alphas", "plot_beta_history", "plot_alpha_bars", "plot_curves",
             "draw_genotype", "plot_sr_crops", "pareto_front", "plot_pareto", "plot_resize_comparison"),
-    "course": ("course_preset",),
+    "course": ("course_preset", "skip_note", "SKIP_PREFIX"),
 }
 
 # public name -> the module it is read from (the first module listing it; module names are not shadowed)

@@ -7,9 +7,16 @@ cell says ``allow_paper=True``.
 """
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 from .config import Config, ConfigError, preset
 
-__all__ = ["course_preset"]
+__all__ = ["course_preset", "skip_note", "SKIP_PREFIX"]
+
+#: the start of the one visible line a chapter prints when it skips a section for missing data or weights
+SKIP_PREFIX = "[skipped]"
 
 
 def course_preset(allow_paper: bool = False) -> Config:
@@ -20,3 +27,16 @@ def course_preset(allow_paper: bool = False) -> Config:
                           "then ~19 h of retraining): this notebook refuses it. Use the 'gpu' preset for the course, "
                           "or opt in with course_preset(allow_paper=True) in this cell")
     return cfg
+
+
+def skip_note(what: str, command: str) -> str:
+    """Say, in one visible line, that a section is skipped because ``what`` is missing here, and the command
+    that fetches it; returns the line. With ``TINYSR_SKIP_LOG`` set (the course's tests), the line is also
+    appended to that file, so a run can count its skipped sections."""
+    line = f"{SKIP_PREFIX} {what} is not on this machine; fetch it with: {command}"
+    print(line, file=sys.stdout, flush=True)
+    log = os.environ.get("TINYSR_SKIP_LOG")
+    if log:
+        with Path(log).open("a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+    return line

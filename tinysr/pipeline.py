@@ -27,7 +27,7 @@ from .runstate import RunFolder
 from .search import SearchResult, run_search
 from .splits import lr_hr_pairs
 from .train import TrainResult, run_train
-from .utils import get_device
+from .devices import get_device
 
 __all__ = ["run_pipeline", "builtin_eval_set", "RunResult", "BUILTIN_SET", "load_sets"]
 

@@ -41,7 +41,8 @@ from .space import SuperNet
 from .space.speed import apply_switches
 from .space.cost import budget_penalty, derived_size, expected_size, genotype_size, released_cost
 from .space.derive import derive_in_budget
-from .utils import get_device, seed_everything
+from .devices import get_device
+from .utils import seed_everything
 
 __all__ = ["Search", "SearchResult", "run_search", "budget_of", "Callback"]
 

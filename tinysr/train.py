@@ -38,7 +38,8 @@ from .model import DLSRNet, load_model, save_model
 from .runstate import Meter, RunFolder, StopFlag, stop_signals
 from .space.speed import apply_switches
 from .splits import train_photos, validation_pairs
-from .utils import get_device, seed_everything
+from .devices import get_device
+from .utils import seed_everything
 
 __all__ = ["Trainer", "TrainResult", "run_train", "build_model", "validation_psnr", "ema_update"]
 

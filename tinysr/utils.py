@@ -1,4 +1,4 @@
-"""Small shared helpers: device choice, seeding, atomic checkpoint files, safe loading."""
+"""Small shared helpers: seeding, atomic checkpoint files, safe loading (devices: :mod:`tinysr.devices`)."""
 from __future__ import annotations
 
 import os
@@ -10,30 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["get_device", "seed_everything", "atomic_save", "atomic_write_text", "safe_load"]
-
-
-def get_device(name: str | None = None) -> torch.device:
-    """``name`` if given, else the first available of cuda, mps, cpu. A device that this machine or
-    this torch build does not have is a ``ValueError`` saying which devices there are."""
-    if name:
-        try:
-            dev = torch.device(name)
-        except RuntimeError:
-            raise ValueError(f"--device {name!r} is not a device name; use cpu, cuda, cuda:N or mps") from None
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"--device {name}: this torch build or machine has no CUDA GPU (torch {torch.__version__}); "
-                             "use --device cpu, or install a CUDA build of torch on a machine with a GPU")
-        if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"--device {name}: there are only {torch.cuda.device_count()} CUDA devices")
-        if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-            raise ValueError(f"--device {name}: MPS (Apple GPU) is not available here; use --device cpu")
-        return dev
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+__all__ = ["seed_everything", "atomic_save", "atomic_write_text", "safe_load"]
 
 
 def seed_everything(seed: int) -> torch.Generator:

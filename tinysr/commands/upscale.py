@@ -167,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..inference import upscale_image
-    from ..utils import get_device
+    from ..devices import get_device
 
     if args.tile < 0:
         raise ValueError(f"--tile must be >= 0 (0 = whole image), got {args.tile}")

@@ -36,7 +36,7 @@ from ..genotype import GENOTYPES, Genotype
 from ..runstate import RunFolder
 from ..search import run_search
 from ..train import run_train
-from ..utils import get_device
+from ..devices import get_device
 from .oneshot import inherit_weights
 from .sampling import in_window, sample_in_budget
 

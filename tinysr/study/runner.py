@@ -30,7 +30,8 @@ import torch
 
 from ..config import Config
 from ..runstate import ResumeMismatchError, RunFolder, config_diff
-from ..utils import atomic_write_text, get_device
+from ..devices import get_device
+from ..utils import atomic_write_text
 from .jobs import plan_jobs, run_job, width_of
 from .report import write_study_md
 from .sampling import WINDOW
