@@ -33,7 +33,7 @@ def skip_note(what: str, command: str) -> str:
     """Say, in one visible line, that a section is skipped because ``what`` is missing here, and the command
     that fetches it; returns the line. With ``TINYSR_SKIP_LOG`` set (the course's tests), the line is also
     appended to that file, so a run can count its skipped sections."""
-    line = f"{SKIP_PREFIX} {what} is not on this machine; fetch it with: {command}"
+    line = f"{SKIP_PREFIX} {what}: not found on this machine; fetch with: {command}"
     print(line, file=sys.stdout, flush=True)
     log = os.environ.get("TINYSR_SKIP_LOG")
     if log:
