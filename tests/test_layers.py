@@ -20,7 +20,7 @@ MAX_LINES = 300
 LAYERS: dict[str, int] = {
     "utils": 0, "devices": 0, "config": 0, "rules": 0, "overrides": 0, "released": 0, "distributed": 0, "eta": 0,
     "images": 1, "resize": 1, "metrics": 1, "losses": 1, "published": 1,
-    "data": 2, "photos": 2, "ops": 2, "genotype": 2, "paths": 2, "splits": 2,
+    "data": 2, "photos": 2, "ops": 2, "genotype": 2, "paths": 2, "splits": 2, "download": 2,
     "cell": 3, "space": 3, "model": 3, "complexity": 3,
     "architect": 4, "runstate": 4, "inference": 4, "fused": 4, "export": 4, "pretrained": 4,
     "search": 5, "train": 5, "evaluate": 5, "study": 5,

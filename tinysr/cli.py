@@ -14,7 +14,8 @@ import sys
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = ("search", "train", "evaluate", "profile", "run", "presets", "study", "upscale", "export", "notebooks")
+COMMANDS = ("search", "train", "evaluate", "profile", "run", "presets", "study", "upscale", "export", "notebooks",
+            "download")
 
 
 def build_parser() -> argparse.ArgumentParser:

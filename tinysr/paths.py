@@ -2,8 +2,8 @@
 
 Roots are searched in this order, and the first that holds what is asked for wins:
 
-1. ``$TINYSR_DATA`` (where you told ``data_scripts/download.py`` to put things);
-2. ``./datasets`` (the download script's default folder, relative to the working directory);
+1. ``$TINYSR_DATA`` (where you told ``tinysr download`` to put things);
+2. ``./datasets`` (where ``tinysr download`` puts things by default, relative to the working directory);
 3. ``$TINYSR_SHARED/data`` (a shared, read-only copy, e.g. on a course server or in CI).
 
 Inside a root: ``benchmarks/<Set>/...`` (EDSR layout), ``official/<file>.pt`` (the authors' released
@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["data_roots", "find_in_roots", "find_benchmarks", "find_official_file", "find_div2k",
-           "describe_roots", "OFFICIAL_FILES"]
+__all__ = ["data_roots", "download_root", "find_in_roots", "find_benchmarks", "find_official_file",
+           "find_div2k", "describe_roots", "OFFICIAL_FILES"]
 
 # The authors' released x2 checkpoints (``checkpoints/`` of their DLSR-PyTorch repository) by genotype name.
 OFFICIAL_FILES: dict[str, str] = {
@@ -39,6 +39,12 @@ def data_roots() -> list[Path]:
         if root.is_dir() and all(root.resolve() != r.resolve() for r in out):
             out.append(root)
     return out
+
+
+def download_root() -> Path:
+    """Where downloads land: the rule's first folder, ``$TINYSR_DATA`` if set, else ``./datasets`` (which
+    need not exist yet; ``$TINYSR_SHARED/data`` is read-only and never written)."""
+    return Path(os.environ.get("TINYSR_DATA") or "datasets")
 
 
 def find_in_roots(relative: str | Path, *, want_dir: bool = True) -> Path | None:
