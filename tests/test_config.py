@@ -172,9 +172,7 @@ def test_presets_and_default(monkeypatch):
         assert cfg.name == name and Config.from_dict(json.loads(cfg.to_json())) == cfg
     gpu, laptop = preset("gpu"), preset("laptop")
     assert (gpu.search.channels, gpu.search.cells) == (48, 6)
-    assert gpu.data.source == "auto" and gpu.train.channels == 0 and not gpu.train.bicubic_skip
-    assert gpu.search.epochs * gpu.search.steps_per_epoch * 0.238 < 10 * 60      # the H200 step times
-    assert gpu.train.epochs * gpu.train.steps_per_epoch * 0.035 < 10 * 60
+    assert gpu.data.source == "auto" and gpu.train.channels == 0 and gpu.train.bicubic_skip
     assert laptop.data.source == "builtin"
     monkeypatch.setenv("TINYSR_PRESET", "smoke")
     assert default_preset_name() == "smoke" and preset().name == "smoke"

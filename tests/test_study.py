@@ -154,7 +154,7 @@ def test_mini_study_writes_every_field(study_dir, capsys):
     assert "tinysr study" in study["command"] and study["machine"]["torch"] == torch.__version__
     runs = {r["id"]: r for r in study["runs"]}
     kinds = sorted(r["kind"] for r in runs.values())
-    assert kinds == ["published"] * 2 + ["random"] * 4 + ["searched"] * 2, kinds
+    assert kinds == ["published"] * 2 + ["published_own_depth"] * 2 + ["random"] * 4 + ["searched"] * 2, kinds
     for r in runs.values():
         assert set(r) == RUN_KEYS, r["id"]
         assert r["sets"]["Set5"]["images"] == 2 and math.isfinite(r["sets"]["Set5"]["psnr"])
@@ -168,14 +168,19 @@ def test_mini_study_writes_every_field(study_dir, capsys):
         assert [o["id"] for o in s["oneshot"]] == [r["id"] for r in rand]
         assert s["supernet"]["gap"] == pytest.approx(s["supernet"]["supernet_psnr"] - s["supernet"]["inherited_psnr"])
         st = study["stats"]["budgets"][str(b)]
-        assert st["oneshot"]["n"] == 2 and st["random"]["n"] == 2 and st["searched"]["n"] == 1
-        assert st["searched"]["percentile_of_mean"] == percentile(s["sets"]["Set5"]["psnr"],
-                                                                    [r["sets"]["Set5"]["psnr"] for r in rand])
-    assert runs["published-dlsr"]["genotype"]["ops"] == list(GENOTYPES["dlsr"].ops)
-    assert runs["published-dlsr"]["genotype"]["channels"] == 8
+        assert [o["n"] for o in st["oneshot"]] == [2] and st["oneshot"][0]["supernet"] == s["id"]
+        assert st["random"]["n"] == 2 and st["searched"]["n"] == 1 and st["verdict"] is None   # 1 seed: no test
+        assert st["searched"]["percentile_per_seed"][s["id"]] == percentile(s["sets"]["Set5"]["psnr"],
+                                                                              [r["sets"]["Set5"]["psnr"] for r in rand])
+    for name in ("dlsr", "dlsr_para"):                # the published cells at the study's depth, and at their own
+        same, own = runs[f"published-{name}"]["genotype"], runs[f"published-{name}-own-depth"]["genotype"]
+        assert same["ops"] == own["ops"] == list(GENOTYPES[name].ops) and same["channels"] == own["channels"] == 8
+        assert (same["cells"], own["cells"]) == (study["cells"], 6) and same["inputs"] == own["inputs"][:study["cells"] - 2]
+    assert set(study["stats"]["published"]) == {"published-dlsr", "published-dlsr_para"}
+    assert set(study["stats"]["published_own_depth"]) == {"published-dlsr-own-depth", "published-dlsr_para-own-depth"}
     md = (study_dir / "study.md").read_text()
     assert "## Verdict" in md and "Kendall" in md and "study.png" in md and str(study_dir.parent) not in md[:0]
-    assert "beat" in md and "searched-b6000-s0" in md
+    assert "too few for a test" in md and "searched-b6000-s0" in md and "beats" not in md
     assert (study_dir / "study.png").stat().st_size > 1000
 
 

@@ -36,6 +36,7 @@ import torch
 import torch.nn as nn
 
 from .config import SearchConfig
+from .devices import module_device, module_dtype, to_device
 from .space.cost import network_distance
 
 __all__ = ["make_alpha_optimizer", "Architect", "hessian_vector_product", "exact_hvp", "Batch"]
@@ -132,7 +133,10 @@ class Architect:
 
     def step(self, train_batch: Batch, arch_batch: Batch, w_lr: float | None = None) -> dict[str, torch.Tensor]:
         """One architecture update. ``w_lr`` is xi of the virtual step (second order only; default
-        ``cfg.w_lr``). Only ``net.alphas()`` change; the weights are left exactly as they were."""
+        ``cfg.w_lr``). Only ``net.alphas()`` change; the weights are left exactly as they were. The batches
+        may be CPU tensors or numpy arrays: they are moved to the net's device and dtype."""
+        dev, dtype = module_device(self.net), module_dtype(self.net)
+        train_batch, arch_batch = to_device(train_batch, dev, dtype), to_device(arch_batch, dev, dtype)
         self.optimizer.zero_grad(set_to_none=True)
         with self.net.frozen_noise():
             if self.cfg.order == "first":

@@ -227,28 +227,28 @@ def _smoke() -> Config:
                        bicubic_skip=True, channels=8, val_images=2), ("Set5",))
 
 
-# The laptop search: 325 architecture steps at alpha_lr 0.1 (batches of 16), hard Gumbel samples, temperature 1 -> 0.2
-# then held for the last 30%, a 100k-parameter ceiling on the expected size at the 24-channel retraining width.
+# Laptop: 325 architecture steps at alpha_lr 0.1, hard Gumbel, tau 1 -> 0.2 then held (30%), a 100k ceiling at width 24.
 _LAPTOP_SEARCH = dict(epochs=14, steps_per_epoch=25, warmup_epochs=1, batch_size=8, arch_batch_size=16, hr_patch=64,
-                      w_lr=1e-3, alpha_lr=0.1, tau_end=0.2, tau_hold=0.3, budget_params=100_000, budget_mode="max",
-                      budget_estimate="expected", lambda_cost=5.0, w_milestones=(), log_every=5)
+                      w_lr=1e-3, alpha_lr=0.1, tau_end=0.2, tau_hold=0.3, budget_params=100_000, gumbel=True,
+                      gumbel_hard=True, budget_estimate="expected", lambda_cost=5.0, w_milestones=(), log_every=5)
 _LAPTOP_TRAIN = dict(epochs=20, steps_per_epoch=85, batch_size=16, hr_patch=96, w_lr=3e-3, milestones=(14, 18),
                      bicubic_skip=True, channels=24, val_images=3, hr_scales=(1.0, 0.75, 0.5))
 
 
 def _gpu() -> Config:
-    """One GPU, sized from H200 step times (search 0.238 s, retraining 0.035 s): ~8 + ~9 min; DIV2K if found."""
-    search = dict(_LAPTOP_SEARCH, channels=48, cells=6, epochs=20, steps_per_epoch=100, warmup_epochs=4,
-                  batch_size=64, arch_batch_size=64, w_lr=5e-4, alpha_lr=0.05, budget_params=320_000, log_every=20)
-    train = dict(epochs=30, steps_per_epoch=500, batch_size=32, hr_patch=128, w_lr=5e-4, milestones=(20, 26),
-                 bicubic_skip=False, channels=0, val_images=0)
+    """The laptop's method at the released size (hard Gumbel, anneal + hold, bicubic skip), a 330k ceiling (DLSR:
+    322,620); alpha_lr 0.1 * 325 / 900 ~ 0.04 (the laptop's logit travel over 900 architecture steps). ~4 + ~5
+    min at the H200 step times (:mod:`tinysr.course_cost`); DIV2K when the data root has it, else built-in."""
+    search = dict(_LAPTOP_SEARCH, channels=48, cells=6, epochs=10, steps_per_epoch=100, warmup_epochs=1,
+                  batch_size=64, arch_batch_size=64, w_lr=5e-4, alpha_lr=0.04, budget_params=330_000, log_every=20)
+    train = dict(_LAPTOP_TRAIN, steps_per_epoch=425, batch_size=32, hr_patch=128, w_lr=5e-4, channels=0, val_images=0,
+                 hr_scales=(1.0,))
     cfg = _small("gpu", search, train, ("Set5", "Set14", "B100"))
     return replace(cfg, data=replace(cfg.data, source="auto"))
 
 
 _PRESET_FACTORIES = {"smoke": _smoke, "gpu": _gpu, "paper": Config, "laptop": lambda: _small(
-    "laptop", dict(_LAPTOP_SEARCH, channels=16, cells=4, gumbel=True, gumbel_hard=True), _LAPTOP_TRAIN,
-    ("Set5", "Set14", "B100"))}
+    "laptop", dict(_LAPTOP_SEARCH, channels=16, cells=4), _LAPTOP_TRAIN, ("Set5", "Set14", "B100"))}
 
 
 def default_preset_name() -> str:

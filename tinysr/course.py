@@ -1,9 +1,11 @@
-"""The preset a notebook runs with, and the guard that keeps "Run all" from starting a multi-day run.
+"""What a chapter needs before its first run: the preset, the guard against multi-day runs, the cost table.
 
 Every chapter's first cell is ``cfg = tinysr.course_preset(allow_paper=False)``: the preset named by
 ``TINYSR_PRESET`` (else ``gpu`` with a GPU, ``laptop`` without). ``paper`` is the released schedule --
 about 73 hours of search and 19 hours of retraining on one H200 -- so a notebook refuses it unless the
-cell says ``allow_paper=True``.
+cell says ``allow_paper=True``. Then ``tinysr.course_start("04", cfg)`` prints the device, the preset and
+what the chapter's runs will cost (:mod:`tinysr.course_cost`). A section that cannot run here for missing
+data or weights says so in one line with the command that fetches them (:func:`skip_note`).
 """
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ import sys
 from pathlib import Path
 
 from .config import Config, ConfigError, preset
+from .course_cost import ChapterPlan, chapter_plan, format_cost_table
+from .devices import get_device
 
-__all__ = ["course_preset", "skip_note", "SKIP_PREFIX"]
+__all__ = ["course_preset", "course_start", "skip_note", "SKIP_PREFIX"]
 
 #: the start of the one visible line a chapter prints when it skips a section for missing data or weights
 SKIP_PREFIX = "[skipped]"
@@ -27,6 +31,18 @@ def course_preset(allow_paper: bool = False) -> Config:
                           "then ~19 h of retraining): this notebook refuses it. Use the 'gpu' preset for the course, "
                           "or opt in with course_preset(allow_paper=True) in this cell")
     return cfg
+
+
+def course_start(chapter: str, cfg: Config) -> ChapterPlan:
+    """Print the device, the preset and the cost table of chapter ``chapter`` (``"04"``) at ``cfg``; remember
+    the chapter for the run log (``TINYSR_CHAPTER``); return the chapter's plan."""
+    plan = chapter_plan(chapter)
+    dev = get_device()
+    os.environ["TINYSR_CHAPTER"] = chapter
+    print(f"device {dev} ({'GPU' if dev.type in ('cuda', 'mps') else 'CPU'}), preset {cfg.name!r}, seed {cfg.seed}, "
+          f"x{cfg.data.scale}")
+    print(format_cost_table(chapter, cfg, "cpu" if dev.type == "cpu" else "gpu"))
+    return plan
 
 
 def skip_note(what: str, command: str) -> str:

@@ -29,16 +29,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from .devices import module_device, module_dtype, to_device
 from .fused import can_fuse, fused_forward, kept_heap
 from .resize import imresize
 
 __all__ = ["super_resolve", "upscale_image", "forward", "peak_bytes"]
-
-
-def _model_device_dtype(model: nn.Module) -> tuple[torch.device, torch.dtype]:
-    for p in model.parameters():
-        return p.device, p.dtype
-    return torch.device("cpu"), torch.float32
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -49,8 +44,10 @@ def _is_oom(exc: BaseException) -> bool:
 
 @torch.no_grad()
 def forward(model: nn.Module, x: torch.Tensor, *, fast: bool = True) -> torch.Tensor:
-    """``model(x)`` without autograd, ``x`` ``(N, 3, h, w)`` float in [0, 255] (not clamped): the fastest
-    exact path with ``fast`` (see the module docstring), else the module's own NCHW forward."""
+    """``model(x)`` without autograd, ``x`` ``(N, 3, h, w)`` float in [0, 255] (not clamped; a tensor on any
+    device or a numpy array, moved to the model's device and dtype): the fastest exact path with ``fast``
+    (see the module docstring), else the module's own NCHW forward."""
+    x = to_device(x, module_device(model), module_dtype(model))
     if not fast:
         return model(x)
     if can_fuse(model, x):
@@ -170,7 +167,7 @@ def super_resolve(model: nn.Module, lr_img: np.ndarray, scale: int, *, tile: int
         raise ValueError(f"tile and overlap must be >= 0 (tile 0 = whole image), got tile={tile}, overlap={overlap}")
     if device is not None:
         model.to(device)
-    dev, dtype = _model_device_dtype(model)
+    dev, dtype = module_device(model), module_dtype(model)
     x = torch.tensor(lr_img).permute(2, 0, 1)[None].to(device=dev, dtype=dtype)   # a copy: input may be read-only
     was_training = model.training
     model.eval()

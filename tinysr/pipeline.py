@@ -28,6 +28,7 @@ from .search import SearchResult, run_search
 from .splits import lr_hr_pairs
 from .train import TrainResult, run_train
 from .devices import get_device
+from .paths import describe_roots, find_benchmarks
 
 __all__ = ["run_pipeline", "builtin_eval_set", "RunResult", "BUILTIN_SET", "load_sets"]
 
@@ -41,9 +42,17 @@ def builtin_eval_set(scale: int) -> dict[str, list]:
 
 
 def load_sets(benchmarks: str | Path | None, sets: tuple[str, ...], scale: int) -> dict[str, list]:
-    """Load (and so check: layout, LR sizes) every evaluation set now, before any training."""
+    """Load (and so check: layout, LR sizes) every evaluation set now, before any training. ``benchmarks``: a
+    folder, ``"auto"`` (the data rule's ``benchmarks/``: a path that is the same on every machine, so files that
+    record it stay portable) or ``None`` (the built-in eval photos)."""
     if benchmarks is None:
         return builtin_eval_set(scale)
+    if str(benchmarks) == "auto":
+        found = find_benchmarks(sets[0])
+        if found is None:
+            raise FileNotFoundError(f"--benchmarks auto: no benchmarks/{sets[0]} in the data roots ({describe_roots()}); "
+                                    "fetch them with `tinysr download benchmarks` or pass --benchmarks DIR")
+        benchmarks = found
     if not Path(benchmarks).is_dir():
         raise FileNotFoundError(f"--benchmarks {benchmarks}: no such folder (it should hold Set5/, Set14/, B100/ "
                                 "in the EDSR layout; get them with `python data_scripts/download.py benchmarks`)")

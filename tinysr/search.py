@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+import numpy as np
 import torch
 
 from .architect import Architect, Batch, hessian_vector_product  # noqa: F401  (re-exported)
@@ -41,7 +42,7 @@ from .space import SuperNet
 from .space.speed import apply_switches
 from .space.cost import budget_penalty, derived_size, expected_size, genotype_size, released_cost
 from .space.derive import derive_in_budget
-from .devices import get_device
+from .devices import get_device, module_dtype, to_device
 from .utils import seed_everything
 
 __all__ = ["Search", "SearchResult", "run_search", "budget_of", "Callback"]
@@ -62,7 +63,8 @@ class Search:
     """The supernet (``.net``), both optimisers, the weight schedule, the loss and the architect.
 
     ``step(train_batch, arch_batch, epoch)`` is exactly one iteration (module docstring); batches are
-    ``(lr, hr)`` tensor pairs on the net's device and in its dtype (``s.net.double()`` works: the
+    ``(lr, hr)`` pairs of (N, 3, h, w) / (N, 3, s h, s w) float images in [0, 255], tensors on any device or
+    numpy arrays: the step moves them to the net's device and dtype (``s.net.double()`` works: the
     optimisers hold the same parameter objects). Returns the iteration's losses as detached 0-dim tensors
     (no host synchronisation)."""
 
@@ -124,8 +126,11 @@ class Search:
         """One iteration at 0-based ``epoch``; ``arch_batch`` is a pair, or a list of ``arch_steps`` pairs.
         Under torchrun the batches are the GLOBAL batches: each rank computes on its slice."""
         self.set_epoch(epoch)
+        dtype = module_dtype(self.net)
+        train_batch = to_device(train_batch, self.device, dtype)
         arch_batches = [] if arch_batch is None else \
-            [arch_batch] if isinstance(arch_batch[0], torch.Tensor) else list(arch_batch)
+            [arch_batch] if isinstance(arch_batch[0], (torch.Tensor, np.ndarray)) else list(arch_batch)
+        arch_batches = [to_device(b, self.device, dtype) for b in arch_batches]
         train_batch = shard(train_batch, self.rank, self.world)
         arch_batches = [shard(b, self.rank, self.world) for b in arch_batches]
         do_arch = epoch >= self.settings.warmup_epochs and arch_batches
@@ -167,6 +172,7 @@ class Search:
     def record(self, probe: Batch) -> dict[str, Any]:
         """The architecture's state: probabilities, derived genotype, costs, supernet PSNR on ``probe``."""
         net = self.net
+        probe = to_device(probe, self.device, module_dtype(net))
         net.eval()
         sr = net(probe[0]).clamp(0, 255).round()
         psnr = float(calculate_psnr_pt(sr, probe[1], crop_border=self.cfg.data.scale).mean())
@@ -228,7 +234,7 @@ def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Pa
     search = Search(cfg, device)
     dev = search.device
     streams = dict(zip(("train_stream", "arch_stream", "probe_stream"), _streams(cfg, train, arch)))
-    probe = tuple(t.to(dev) for t in streams["probe_stream"].next_batch())
+    probe = streams["probe_stream"].next_batch()
     history, meter, start = [], Meter(), 0
     if (state := folder.load(cfg)) is not None:
         search.load_state_dict(state["states"]["search"])
@@ -255,8 +261,8 @@ def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Pa
     with stop_signals(stop) as flag:
         for step in range(start, total):
             epoch = step // spe
-            batch = tuple(t.to(dev) for t in streams["train_stream"].next_batch())
-            arch_batches = [tuple(t.to(dev) for t in streams["arch_stream"].next_batch())
+            batch = streams["train_stream"].next_batch()
+            arch_batches = [streams["arch_stream"].next_batch()
                             for _ in range(s.arch_steps)] if epoch >= s.warmup_epochs else None
             meter.add(search.step(batch, arch_batches, epoch), step)
             done = step + 1

@@ -38,7 +38,7 @@ from .model import DLSRNet, load_model, save_model
 from .runstate import Meter, RunFolder, StopFlag, stop_signals
 from .space.speed import apply_switches
 from .splits import train_photos, validation_pairs
-from .devices import get_device
+from .devices import get_device, module_device, module_dtype, to_device
 from .utils import seed_everything
 
 __all__ = ["Trainer", "TrainResult", "run_train", "build_model", "validation_psnr", "ema_update"]
@@ -111,7 +111,10 @@ class Trainer:
         self.ema = copy.deepcopy(model).eval() if t.ema else None
 
     def step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        loss = self.loss_fn(self.net(batch[0]), batch[1])
+        """One iteration on ``batch = (lr, hr)``, float images in [0, 255] (tensors on any device or numpy
+        arrays: moved to the model's device and dtype); returns the detached loss."""
+        lr_img, hr_img = to_device(batch, module_device(self.model), module_dtype(self.model))
+        loss = self.loss_fn(self.net(lr_img), hr_img)
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
         if self.settings.grad_clip > 0:

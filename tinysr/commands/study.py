@@ -35,7 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", type=int, default=1, metavar="K", help="searches per budget (seeds seed..seed+K-1)")
     p.add_argument("--random", type=int, default=10, metavar="N", help="random networks per budget (default 10)")
     p.add_argument("--benchmarks", metavar="DIR", default=None,
-                   help="benchmark root (Set5/Set14/B100, EDSR layout); default: the built-in eval photos")
+                   help="benchmark root (Set5/Set14/B100, EDSR layout), or 'auto': the data rule's benchmarks/ "
+                        "(recorded as 'auto', so the study's files name no path of this machine); default: the "
+                        "built-in eval photos")
     p.add_argument("--out", default="runs/study", help="study folder (default: runs/study)")
     p.add_argument("--jobs", type=int, default=1, metavar="J", help="jobs run in parallel processes (default 1)")
     p.add_argument("--resume", action="store_true", help="continue the study in OUT (finished runs are kept)")
@@ -79,7 +81,7 @@ def _rerun(args: argparse.Namespace) -> int:
     bench = args.benchmarks or study.get("benchmarks")
     if study.get("benchmarks") is None and args.benchmarks is not None:
         raise ValueError(f"{path} was evaluated on the built-in eval photos, not benchmarks: drop --benchmarks")
-    if bench is not None and not Path(bench).is_dir():
+    if bench is not None and bench != "auto" and not Path(bench).is_dir():
         raise FileNotFoundError(f"the study was evaluated on the benchmarks in {bench}, which is not here: "
                                 "pass --benchmarks DIR")
     sets = load_sets(bench, tuple(study["sets"]), study["scale"])

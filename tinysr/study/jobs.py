@@ -6,11 +6,14 @@ A job is a JSON-able spec ``{"id", "kind", "budget", "seed", "config", "genotype
   genotype retrained at the retraining width (``train.channels``, 0: ``search.channels``) with the same
   config. Before retraining it measures, on the first evaluation set, the supernet's PSNR and that of the
   derived network with the supernet's own weights (:func:`~tinysr.study.oneshot.inherit_weights`, weights
-  dropped and folded), and -- for the first seed of each budget -- the one-shot estimate of each random
-  network of that budget (``oneshot``: their ids and genotypes);
+  dropped and folded), and the one-shot estimate of each random network of that budget by this seed's
+  supernet (``oneshot``: their ids and genotypes; every supernet ranks the same networks);
 - ``random-b<B>-<i>``: the i-th genotype drawn uniformly from the space within 15% of B
   (:func:`~tinysr.study.sampling.sample_in_budget`, RNG seed ``1000003 * B + seed``), retrained once;
-- ``published-<name>``: the published ``dlsr`` / ``dlsr_para`` genotypes at the retraining width.
+- ``published-<name>``: the published ``dlsr`` / ``dlsr_para`` cells at the study's depth and retraining width
+  (their first ``cells - 2`` connections: the same depth and width as the searched and random networks);
+  ``published-<name>-own-depth``: the same at the published depth (6 cells), kind ``published_own_depth``,
+  reported apart (a deeper network is not a better search).
 
 **Seed policy**: searched networks use seeds ``seed, seed + 1, ..., seed + K - 1`` (``seed`` of the
 preset, 0 by default); random and published networks are retrained once, with the first seed. The recipe
@@ -40,7 +43,7 @@ from ..devices import get_device
 from .oneshot import inherit_weights
 from .sampling import in_window, sample_in_budget
 
-__all__ = ["PUBLISHED", "plan_jobs", "run_job", "width_of"]
+__all__ = ["PUBLISHED", "plan_jobs", "run_job", "width_of", "at_depth"]
 
 PUBLISHED = ("dlsr", "dlsr_para")
 
@@ -74,14 +77,23 @@ def plan_jobs(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int) ->
                 for i, g in enumerate(drawn)]
         for s in seed_list:
             spec = _spec(f"searched-b{b}-s{s}", "searched", b, s, override(cfg_b, {"seed": s}), None)
-            if s == first:
-                spec["oneshot"] = [{"id": r["id"], "genotype": r["genotype"]} for r in rand]
+            spec["oneshot"] = [{"id": r["id"], "genotype": r["genotype"]} for r in rand]
             searched.append(spec)
         randoms += rand
     plain = override(cfg, {"seed": first, "search.budget_params": 0, "search.lambda_cost": 0.0})
-    published = [_spec(f"published-{name}", "published", None, first, plain, replace(GENOTYPES[name], channels=width))
+    published = [_spec(f"published-{name}", "published", None, first, plain, at_depth(GENOTYPES[name], cells, width))
                  for name in PUBLISHED]
-    return searched + randoms + published
+    own = [_spec(f"published-{name}-own-depth", "published_own_depth", None, first, plain,
+                 replace(GENOTYPES[name], channels=width)) for name in PUBLISHED if GENOTYPES[name].cells != cells]
+    return searched + randoms + published + own
+
+
+def at_depth(genotype: Genotype, cells: int, width: int) -> Genotype:
+    """``genotype``'s ops and the connections of its first ``cells`` cells, at ``width`` (a published 6-cell
+    genotype cut to the study's depth: cell k's inputs only name earlier cells, so the cut is valid)."""
+    if cells > genotype.cells:
+        raise ValueError(f"cannot deepen a {genotype.cells}-cell genotype to {cells} cells")
+    return replace(genotype, inputs=genotype.inputs[:cells - 2], cells=cells, channels=width)
 
 
 def _spec(id_: str, kind: str, budget: int | None, seed: int, cfg: Config, g: Genotype | None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ verdict is only as good as that recipe's ranking, which is measured here, not as
   networks (root mean square of the per-network stds);
 - **reproducibility**: Kendall's tau-b between two seeds of the same recipe over the same networks;
 - **agreement**: Kendall's tau-b between a recipe (each of its seeds, averaged) and the full recipe, with a
-  bootstrap 95% interval over networks (:func:`bootstrap_tau`).
+  bootstrap 95% interval over networks (:func:`tinysr.study.stats.bootstrap_tau`).
 
 :func:`judge_report` turns the trainings' result entries into these numbers and picks the cheapest
 recipe whose agreement is at least :data:`AGREEMENT_MIN` (else the full recipe).
@@ -20,16 +20,14 @@ recipe whose agreement is at least :data:`AGREEMENT_MIN` (else the full recipe).
 from __future__ import annotations
 
 import math
-import random
 import statistics
 from fractions import Fraction
 from typing import Any, Callable, Mapping, Sequence
 
 from ..config import Config
-from .stats import kendall_tau
+from .stats import bootstrap_tau, kendall_tau
 
-__all__ = ["RECIPES", "AGREEMENT_MIN", "recipe_overrides", "pooled_psnr", "noise_floor", "bootstrap_tau",
-           "judge_report"]
+__all__ = ["RECIPES", "AGREEMENT_MIN", "recipe_overrides", "pooled_psnr", "noise_floor", "judge_report"]
 
 #: recipe name -> share of the preset's retraining steps (every other setting of ``train`` kept)
 RECIPES: dict[str, Fraction] = {"1/8": Fraction(1, 8), "1/4": Fraction(1, 4), "1/2": Fraction(1, 2),
@@ -61,21 +59,6 @@ def noise_floor(scores_by_network: Mapping[str, Sequence[float]]) -> dict[str, A
     stds = {k: statistics.stdev(v) for k, v in scores_by_network.items() if len(v) >= 2}
     rms = math.sqrt(statistics.fmean(s * s for s in stds.values())) if stds else None
     return {"std_db": rms, "per_network": stds, "seeds": {k: len(v) for k, v in scores_by_network.items()}}
-
-
-def bootstrap_tau(pairs: Sequence[Sequence[float]], stat: Callable[[Sequence[Sequence[float]]], float | None] | None
-                  = None, *, n_boot: int = 2000, seed: int = 0) -> tuple[float, float] | None:
-    """95% percentile interval of ``stat`` (default: Kendall tau-b of columns 0 and 1) over bootstrap
-    resamples of the rows of ``pairs`` (networks drawn with replacement); resamples where it is undefined
-    are dropped. ``None`` with fewer than 3 rows."""
-    if len(pairs) < 3:
-        return None
-    stat = stat or (lambda rows: kendall_tau([r[0] for r in rows], [r[1] for r in rows]))
-    rng = random.Random(seed)
-    values = sorted(v for v in (stat([rng.choice(pairs) for _ in pairs]) for _ in range(n_boot)) if v is not None)
-    if not values:
-        return None
-    return values[int(0.025 * (len(values) - 1))], values[int(math.ceil(0.975 * (len(values) - 1)))]
 
 
 def _tau_mean(rows: Sequence[Sequence[float]]) -> float | None:

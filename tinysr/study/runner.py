@@ -35,7 +35,7 @@ from ..utils import atomic_write_text
 from .jobs import plan_jobs, run_job, width_of
 from .report import write_study_md
 from .sampling import WINDOW
-from .stats import study_stats
+from .summary import study_stats
 
 __all__ = ["run_study", "rerun", "rerun_command", "run_specs"]
 

@@ -1,6 +1,6 @@
-"""The study's statistics: searched vs random per budget, the discretisation gap, one-shot rank correlation.
+"""The study's statistics, one number at a time: the judged score, percentiles, Kendall's tau and its interval.
 
-All on the PSNR of the first evaluation set (Set5, or the built-in eval photos). Definitions:
+Definitions:
 
 - ``percentile`` of a value among the random networks: ``100 * (#below + #equal / 2) / n`` (mid-rank);
 - ``std``: the sample standard deviation over seeds (``None`` with one seed);
@@ -11,10 +11,11 @@ All on the PSNR of the first evaluation set (Set5, or the built-in eval photos).
 from __future__ import annotations
 
 import math
+import random
 import statistics
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-__all__ = ["kendall_tau", "percentile", "first_set", "study_stats"]
+__all__ = ["kendall_tau", "percentile", "first_set", "score", "summary", "bootstrap_tau"]
 
 
 def kendall_tau(x: Sequence[float], y: Sequence[float]) -> float | None:
@@ -52,45 +53,30 @@ def first_set(run: Mapping[str, Any]) -> float:
     return float(next(iter(run["sets"].values()))["psnr"])
 
 
-def _summary(values: Sequence[float]) -> dict[str, Any]:
+def summary(values: Sequence[float]) -> dict[str, Any]:
     return {"n": len(values), "mean": statistics.fmean(values) if values else None,
             "std": statistics.stdev(values) if len(values) > 1 else None,
             "median": statistics.median(values) if values else None,
             "min": min(values, default=None), "max": max(values, default=None)}
 
 
-def study_stats(runs: Sequence[Mapping[str, Any]], budgets: Sequence[int]) -> dict[str, Any]:
-    """Per budget: searched (mean/std over seeds, params, in-window count, percentile of the mean and of
-    each seed among the in-budget random networks), random (summary), the discretisation gap of each
-    searched run and Kendall's tau between one-shot estimates and retrained PSNR; plus the tau pooled
-    over budgets and the published runs' PSNR."""
-    by_id = {r["id"]: r for r in runs}
-    out: dict[str, Any] = {"set": next(iter(runs[0]["sets"])) if runs else None, "budgets": {}}
-    pooled_x: list[float] = []
-    pooled_y: list[float] = []
-    for b in budgets:
-        searched = [r for r in runs if r["kind"] == "searched" and r["budget"] == b]
-        random_ = [r for r in runs if r["kind"] == "random" and r["budget"] == b]
-        s_psnr, r_psnr = [first_set(r) for r in searched], [first_set(r) for r in random_]
-        s_sum = _summary(s_psnr)
-        pairs = [(o["psnr"], first_set(by_id[o["id"]])) for r in searched[:1] for o in r["oneshot"]
-                 if o["id"] in by_id]
-        pooled_x += [p[0] for p in pairs]
-        pooled_y += [p[1] for p in pairs]
-        gaps = [dict(id=r["id"], **{k: r["supernet"][k] for k in ("supernet_psnr", "inherited_psnr",
-                                                                   "inherited_folded_psnr", "gap")},
-                     retrained_psnr=first_set(r)) for r in searched]
-        out["budgets"][str(b)] = {
-            "searched": {**s_sum, "params": [r["params"] for r in searched],
-                         "in_window": sum(bool(r["in_window"]) for r in searched),
-                         "percentile_of_mean": percentile(s_sum["mean"], r_psnr) if searched else None,
-                         "percentile_per_seed": {r["id"]: percentile(first_set(r), r_psnr) for r in searched}},
-            "random": {**_summary(r_psnr), "params": [r["params"] for r in random_]},
-            "gap": {"runs": gaps, "mean": statistics.fmean(g["gap"] for g in gaps) if gaps else None},
-            "oneshot": {"n": len(pairs), "kendall_tau": kendall_tau(*zip(*pairs)) if pairs else None,
-                        "supernet": searched[0]["id"] if searched else None},
-        }
-    out["oneshot_pooled"] = {"n": len(pooled_x), "kendall_tau": kendall_tau(pooled_x, pooled_y)}
-    out["published"] = {r["id"]: {"psnr": first_set(r), "params": r["params"]} for r in runs
-                        if r["kind"] == "published"}
-    return out
+def score(run: Mapping[str, Any]) -> float:
+    """The judged score of a run entry: mean PSNR-Y over every image of its evaluation sets together (each
+    set's mean weighted by its image count; Set5 + Set14 + B100: 119 images), in dB."""
+    sets = run["sets"].values()
+    return sum(s["psnr"] * s["images"] for s in sets) / sum(s["images"] for s in sets)
+
+
+def bootstrap_tau(pairs: Sequence[Sequence[float]], stat: Callable[[Sequence[Sequence[float]]], float | None] | None
+                  = None, *, n_boot: int = 2000, seed: int = 0) -> tuple[float, float] | None:
+    """95% percentile interval of ``stat`` (default: Kendall tau-b of columns 0 and 1) over bootstrap
+    resamples of the rows of ``pairs`` (networks drawn with replacement); resamples where it is undefined
+    are dropped. ``None`` with fewer than 3 rows."""
+    if len(pairs) < 3:
+        return None
+    stat = stat or (lambda rows: kendall_tau([r[0] for r in rows], [r[1] for r in rows]))
+    rng = random.Random(seed)
+    values = sorted(v for v in (stat([rng.choice(pairs) for _ in pairs]) for _ in range(n_boot)) if v is not None)
+    if not values:
+        return None
+    return values[int(0.025 * (len(values) - 1))], values[int(math.ceil(0.975 * (len(values) - 1)))]
