@@ -16,7 +16,9 @@ from .ops import PRIMITIVES
 from .published import PUBLISHED_X2, published_points
 from .resize import imresize
 from .search import budget_of
+from .shipped import shipped_path
 from .splits import resolve_source
+from .study.report import verdict_lines
 from .utils import atomic_write_text
 
 __all__ = ["write_report", "make_figures"]
@@ -100,26 +102,18 @@ def _budget_text(cfg) -> str:
             f"lambda {cfg.search.lambda_cost:g})")
 
 
-SHIPPED_STUDY = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "study_laptop.json"
+SHIPPED_STUDY = "study_laptop.json"
 
 
-def _study_context(path: Path = SHIPPED_STUDY) -> list[str]:
-    """Where searched networks fall among random ones in the shipped laptop study (when this is a checkout)."""
-    if not path.is_file():
+def _study_context(name: str = SHIPPED_STUDY) -> list[str]:
+    """The verdict of the shipped laptop study (:mod:`tinysr.shipped`), in the words its numbers allow."""
+    path = shipped_path(name)
+    if path is None:
         return []
     study = json.loads(path.read_text())
-    stats = study.get("stats", {})
-    rows = ["## Searched vs random (the shipped laptop study)", "",
-            f"From `benchmarks/results/study_laptop.json` (its own, shorter retraining recipe; {stats.get('set')} PSNR-Y):",
-            "", "| budget | searched mean (seeds) | random median (n) | percentile of the searched mean |", "|---|---|---|---|"]
-    for budget, b in stats.get("budgets", {}).items():
-        s, rnd = b["searched"], b["random"]
-        mean = f"{s['mean']:.2f} ({s['n']})" if s.get("mean") is not None else "-"
-        med = f"{rnd['median']:.2f} ({rnd['n']})" if rnd.get("median") is not None else "-"
-        pct = f"{s['percentile_of_mean']:.0f}" if s.get("percentile_of_mean") is not None else "-"
-        rows.append(f"| {int(budget):,} | {mean} | {med} | {pct} |")
-    return rows + ["", "A percentile near 50 means the search does no better than picking at random from the same "
-                   "space at the same size.", ""]
+    return ["## Searched vs random (the shipped laptop study)", "",
+            f"From the shipped `{name}` (`tinysr study`, its own retraining recipe; the judged score is the mean "
+            "PSNR-Y over every benchmark image):", "", *[f"- {line}" for line in verdict_lines(study)], ""]
 
 
 def write_report(out: Path, r: "RunResult") -> Path:

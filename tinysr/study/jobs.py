@@ -53,8 +53,10 @@ def width_of(cfg: Config) -> int:
     return cfg.train.channels or cfg.search.channels
 
 
-def plan_jobs(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int) -> list[dict[str, Any]]:
-    """Every job of a study of ``cfg`` (searched first: they take longest), deterministic in its arguments.
+def plan_jobs(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int, *,
+              own_depth: bool = True) -> list[dict[str, Any]]:
+    """Every job of a study of ``cfg`` (searched first: they take longest), deterministic in its arguments;
+    ``own_depth=False`` leaves out the published cells at their own depth.
     Raises ``ValueError`` for an empty or infeasible budget list, ``seeds < 1`` or a search without a
     budget penalty (``search.lambda_cost = 0``)."""
     if not budgets or any(int(b) <= 0 for b in budgets) or len(set(budgets)) != len(budgets):
@@ -84,7 +86,8 @@ def plan_jobs(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int) ->
     published = [_spec(f"published-{name}", "published", None, first, plain, at_depth(GENOTYPES[name], cells, width))
                  for name in PUBLISHED]
     own = [_spec(f"published-{name}-own-depth", "published_own_depth", None, first, plain,
-                 replace(GENOTYPES[name], channels=width)) for name in PUBLISHED if GENOTYPES[name].cells != cells]
+                 replace(GENOTYPES[name], channels=width)) for name in PUBLISHED
+           if own_depth and GENOTYPES[name].cells != cells]
     return searched + randoms + published + own
 
 

@@ -121,10 +121,10 @@ def _gap_and_oneshot(study: Mapping[str, Any], stats: Mapping[str, Any]) -> list
     return md
 
 
-def write_study_md(root: str | Path, study: Mapping[str, Any]) -> Path:
-    """Write ``study.md`` and ``study.png`` into ``root``; returns the path of study.md."""
+def write_study_md(root: str | Path, study: Mapping[str, Any], name: str = "study") -> Path:
+    """Write ``<name>.md`` and ``<name>.png`` into ``root``; returns the path of the Markdown file."""
     root = Path(root)
-    plot_study(study, save=root / "study.png")
+    plot_study(study, save=root / f"{name}.png")
     cfg = study["runs"][0]["config"] if study["runs"] else {}
     s, t = cfg.get("search", {}), cfg.get("train", {})
     stats = study_numbers(study)
@@ -143,7 +143,7 @@ def write_study_md(root: str | Path, study: Mapping[str, Any]) -> Path:
           "## Verdict", "", *[f"- {line}" for line in verdict_lines(study)], "",
           "The p-value is a one-sided permutation test of searched > random; the interval a bootstrap; the "
           "detectable difference is the true difference this design finds with 80% power (`tinysr.study.verdict`).",
-          "", "![params vs PSNR](study.png)", ""]
+          "", f"![params vs PSNR]({name}.png)", ""]
     for kind, what in (("published", f"at the study's depth ({study['cells']} cells) and width"),
                        ("published_own_depth", "at their own depth (a deeper network, not a better search)")):
         if stats[kind]:
@@ -161,6 +161,6 @@ def write_study_md(root: str | Path, study: Mapping[str, Any]) -> Path:
                   f"{r['wall_s']:.0f} |")
     md += ["", "PSNR (dB) / SSIM per set. Rerun any row and compare: `tinysr study --from study.json --rerun ID "
            "--out DIR --json` (each entry of study.json holds its exact command in `rerun`)."]
-    path = root / "study.md"
+    path = root / f"{name}.md"
     atomic_write_text("\n".join(md) + "\n", path)
     return path

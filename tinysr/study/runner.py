@@ -142,11 +142,12 @@ def _machine(folder: RunFolder) -> dict[str, Any]:
 
 def run_study(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int, *, out: str | Path,
               sets: Mapping[str, list], benchmarks: str | Path | None = None, jobs: int = 1, resume: bool = False,
-              device: str | None = None, command: str | None = None) -> dict[str, Any] | None:
+              device: str | None = None, command: str | None = None,
+              own_depth: bool = True) -> dict[str, Any] | None:
     """Run the study (module docstring) and return the study.json content (``None`` on torchrun ranks
     other than 0). ``sets``: the loaded evaluation sets (``tinysr.pipeline.load_sets``); ``benchmarks``: the
     folder they came from (``None``: the built-in eval photos), recorded for reruns."""
-    specs = plan_jobs(cfg, budgets, seeds, n_random)
+    specs = plan_jobs(cfg, budgets, seeds, n_random, own_depth=own_depth)
     world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
     if device is None and world > 1 and torch.cuda.is_available():
         device = f"cuda:{os.environ.get('LOCAL_RANK', rank)}"
