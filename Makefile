@@ -7,7 +7,7 @@ TORCH  ?= torch==2.13.0
 # ./datasets, $TINYSR_SHARED/data), else empty: built-in photos. Expanded when the demo runs, after install.
 BENCH   = $(shell $(PY) -c "from tinysr.paths import find_benchmarks; b = find_benchmarks(); print(b / 'Set5' if b else '')")
 
-.PHONY: install demo test test-slow test-browser book lab clean
+.PHONY: install demo test test-device test-slow test-browser book lab clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ test: export OMP_WAIT_POLICY = PASSIVE
 test: install
 	$(PY) -m pytest -q -m "not slow" tests
 	TINYSR_PRESET=smoke $(PY) -m pytest -q --nbval --nbval-current-env notebooks
+	$(MAKE) --no-print-directory test-device
+
+# The course under an emulated GPU (docs/devices.md): get_device() is `cpu:0`, and an op that mixes its tensors
+# with host tensors fails as on CUDA, so a machine without a GPU catches a forgotten move.
+test-device: export OMP_WAIT_POLICY = PASSIVE
+test-device: install
+	TINYSR_PRESET=smoke TINYSR_EMULATE_DEVICE=1 $(PY) -m pytest -q --nbval --nbval-current-env \
+		notebooks/*.ipynb notebooks/assignments/*.ipynb
 
 test-slow: install
 	$(PY) -m pytest -q -m slow tests

@@ -79,3 +79,10 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS) | set(_MODULES))
+
+
+# make test-device: TINYSR_EMULATE_DEVICE=1 emulates a GPU on the CPU for the whole process (docs/devices.md)
+if __import__("os").environ.get("TINYSR_EMULATE_DEVICE") == "1":
+    from .emulated_device import install as _install_emulated_device
+
+    _install_emulated_device()

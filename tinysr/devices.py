@@ -12,12 +12,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from .emulated_device import EMULATED, emulating
+
 __all__ = ["get_device", "to_device", "module_device", "module_dtype"]
 
 
 def get_device(name: str | None = None) -> torch.device:
-    """``name`` if given, else the first available of cuda, mps, cpu. A device that this machine or
-    this torch build does not have is a ``ValueError`` saying which devices there are."""
+    """``name`` if given, else the first available of cuda, mps, cpu (``cpu:0``, the emulated GPU, under
+    ``TINYSR_EMULATE_DEVICE=1``: docs/devices.md). A device that this machine or this torch build does not
+    have is a ``ValueError`` saying which devices there are."""
     if name:
         try:
             dev = torch.device(name)
@@ -31,6 +34,8 @@ def get_device(name: str | None = None) -> torch.device:
         if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
             raise ValueError(f"--device {name}: MPS (Apple GPU) is not available here; use --device cpu")
         return dev
+    if emulating():
+        return EMULATED
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
