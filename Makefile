@@ -7,7 +7,7 @@ TORCH  ?= torch==2.13.0
 # ./datasets, $TINYSR_SHARED/data), else empty: built-in photos. Expanded when the demo runs, after install.
 BENCH   = $(shell $(PY) -c "from tinysr.paths import find_benchmarks; b = find_benchmarks(); print(b / 'Set5' if b else '')")
 
-.PHONY: install demo test test-device test-slow test-browser book lab clean
+.PHONY: install demo test test-device test-wheel test-slow test-browser book lab clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test-device: export OMP_WAIT_POLICY = PASSIVE
 test-device: install
 	TINYSR_PRESET=smoke TINYSR_EMULATE_DEVICE=1 $(PY) -m pytest -q --nbval --nbval-current-env \
 		notebooks/*.ipynb notebooks/assignments/*.ipynb
+
+# The course as a pip user meets it (tests/wheel/course_from_wheel.sh): the wheel in a fresh venv outside the
+# repository, `tinysr notebooks DEST`, nbval of every chapter at smoke in DEST; counts the skipped data sections
+# (none allowed when TINYSR_SHARED is set).
+test-wheel: install
+	tests/wheel/course_from_wheel.sh $(PY)
 
 test-slow: install
 	$(PY) -m pytest -q -m slow tests

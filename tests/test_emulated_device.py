@@ -170,3 +170,14 @@ def test_import_installs_it_only_with_the_environment_variable(value, expected):
     out = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(expected), out.stdout
+
+
+def test_module_to_with_a_device_keyword_places_the_parameters():
+    """torch parses ``Module.to(device=cpu:0)`` as plain ``cpu``; the emulation must still place the module
+    (``inherit_weights`` moves its network with ``.to(device=..., dtype=...)``)."""
+    from tinysr.emulated_device import EMULATED, emulation, is_placed
+
+    with emulation():
+        assert is_placed(torch.nn.Linear(2, 2).to(device=EMULATED).weight)
+        assert is_placed(torch.nn.Linear(2, 2).to(device=EMULATED, dtype=torch.float32).weight)
+        assert not is_placed(torch.nn.Linear(2, 2).to(dtype=torch.float64).weight)

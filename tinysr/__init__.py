@@ -16,8 +16,9 @@ __version__ = "0.1.0"
 
 # module (relative to tinysr) -> its __all__, lowest layer first (see tests/test_layers.py for the layers)
 _MODULES: dict[str, tuple[str, ...]] = {
-    "devices": ("get_device", "to_device", "module_device", "module_dtype"),
+    "devices": ("get_device", "to_device", "module_device", "module_dtype", "is_host"),
     "utils": ("seed_everything", "atomic_save", "atomic_write_text", "safe_load"),
+    "shipped": ("shipped_path", "load_shipped", "shipped_names"),
     "config": ("PRESETS", "DataConfig", "SearchConfig", "TrainConfig", "EvalConfig", "Config", "ConfigError",
                "FieldSpec", "CROSS_RULES", "field_spec", "field_names", "preset", "override", "default_preset_name"),
     "images": ("IMAGE_EXTENSIONS", "load_image", "save_image", "modcrop", "to_rgb", "check_scale", "list_images"),
@@ -51,7 +52,9 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "pipeline": ("run_pipeline", "builtin_eval_set", "RunResult", "BUILTIN_SET", "load_sets"),
     "viz": ("plot_alpha_history", "plot_alphas", "plot_beta_history", "plot_alpha_bars", "plot_curves",
             "draw_genotype", "plot_sr_crops", "pareto_front", "plot_pareto", "plot_resize_comparison"),
-    "course": ("course_preset", "skip_note", "SKIP_PREFIX"),
+    "course_cost": ("Run", "ChapterPlan", "PLANS", "COURSE_PRESETS", "chapter_plan", "chapter_config", "run_steps",
+                    "step_times", "cost_table", "format_cost_table"),
+    "course": ("course_preset", "course_start", "skip_note", "SKIP_PREFIX"),
 }
 
 # public name -> the module it is read from (the first module listing it; module names are not shadowed)

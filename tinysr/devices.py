@@ -14,7 +14,7 @@ import torch
 
 from .emulated_device import EMULATED, emulating
 
-__all__ = ["get_device", "to_device", "module_device", "module_dtype"]
+__all__ = ["get_device", "to_device", "module_device", "module_dtype", "is_host"]
 
 
 def get_device(name: str | None = None) -> torch.device:
@@ -57,6 +57,13 @@ def to_device(x: Any, device: str | torch.device, dtype: torch.dtype | None = No
     if isinstance(x, dict):
         return {k: to_device(v, device, dtype) for k, v in x.items()}
     return x
+
+
+def is_host(where: torch.Tensor | torch.device | str) -> bool:
+    """Whether a tensor (or device) is on the host CPU, where tinysr's CPU-only fast paths (fused inference, the
+    phase-split mixed op) apply. The emulated GPU (``cpu:0``) is not the host: it takes the GPU's paths."""
+    dev = where.device if isinstance(where, torch.Tensor) else torch.device(where)
+    return dev == torch.device("cpu")
 
 
 def module_device(module: torch.nn.Module) -> torch.device:

@@ -6,18 +6,17 @@ whole process when ``tinysr`` is imported, and :func:`tinysr.devices.get_device`
 ``torch.device`` from the host's plain ``cpu``. The mode (a ``torch.overrides.TorchFunctionMode``, which sees
 every torch call made from Python) keeps the set of *placed* tensors -- those on the emulated device:
 
-- results of ``.to(EMULATED)`` / ``.cuda()`` and of factories called with ``device=EMULATED`` (a tensor is
-  never placed in place: when ``.to`` would return its input, the result is a copy, as on a GPU);
-- parameters whose ``.data`` is replaced by a placed tensor (what ``nn.Module.to`` does), parameters made
-  from placed data, and ``.grad`` of placed parameters (marked when read);
+- results of ``.to(EMULATED)`` / ``.cuda()`` and of factories called with ``device=EMULATED`` (when ``.to``
+  would return its input, the result is a copy, as on a GPU); parameters whose ``.data`` becomes a placed
+  tensor (``nn.Module.to``), parameters made from placed data, ``.grad`` of placed parameters (when read);
 - every output of an op with a placed input, except the moves to the host (``.cpu()``, ``.to("cpu")``).
 
 An op that mixes a placed tensor with a host tensor of one or more dimensions raises CUDA's
 ``RuntimeError`` ("Expected all tensors to be on the same device ..."), and ``.numpy()`` of a placed tensor
 raises CUDA's ``TypeError``. What CUDA allows stays allowed: 0-dim host tensors (scalars), ``copy_`` either
-way (``load_state_dict``), ``.to``, host index tensors and masks, and copies into basic slices. A placed
-tensor's ``.device`` reads ``cpu:0``, so ``x.to(next(model.parameters()).device)`` moves ``x`` as on a GPU.
-The placed set holds weak references only. What is not emulated: docs/devices.md, "Limits".
+way (``load_state_dict``), ``.to``, host index tensors and masks, copies into basic slices. A placed tensor's
+``.device`` reads ``cpu:0``, so ``x.to(next(model.parameters()).device)`` moves ``x`` as on a GPU. Weak
+references only. Not emulated: docs/devices.md, "Limits".
 """
 from __future__ import annotations
 
@@ -142,18 +141,15 @@ def _numpy(func: Callable, args: tuple, kwargs: dict) -> Any:
     return func(*args, **kwargs)
 
 
-def _grad_get(func: Callable, args: tuple, kwargs: dict) -> Any:
-    """``p.grad``: autograd fills it outside the mode; it lives where its parameter does."""
-    grad = func(*args, **kwargs)
-    _set(grad, is_placed(args[0]))
+def _grad_get(func: Callable, args: tuple, kwargs: dict) -> Any:     # p.grad (autograd fills it outside the mode)
+    _set(grad := func(*args, **kwargs), is_placed(args[0]))
     return grad
 
 
 def _grad_set(func: Callable, args: tuple, kwargs: dict) -> Any:
     param, grad = args[0], args[1]
     if isinstance(grad, torch.Tensor) and is_placed(grad) != is_placed(param):
-        raise RuntimeError("assigned grad has data located on a different device (cpu:0 is the emulated GPU of "
-                           "TINYSR_EMULATE_DEVICE=1, cpu the host; see docs/devices.md)")
+        raise RuntimeError("assigned grad has data located on a different device (cpu:0: the emulated GPU)")
     return func(*args, **kwargs)
 
 
@@ -174,14 +170,12 @@ def _unchecked(func: Callable, args: tuple, kwargs: dict) -> Any:
     return out
 
 
-def _type_as(func: Callable, args: tuple, kwargs: dict) -> Any:
-    """``x.type_as(other)`` moves ``x`` to ``other``'s device, as ``.to(other)``."""
+def _type_as(func: Callable, args: tuple, kwargs: dict) -> Any:     # x.type_as(other) moves x, as .to(other)
     return _moved(func, args, kwargs, is_placed(args[1] if len(args) > 1 else kwargs["other"]))
 
 
 def _index_tensors(index: Any) -> list[torch.Tensor]:
-    items = index if isinstance(index, (tuple, list)) else (index,)
-    return [i for i in items if isinstance(i, torch.Tensor)]
+    return [i for i in (index if isinstance(index, (tuple, list)) else (index,)) if isinstance(i, torch.Tensor)]
 
 
 def _getitem(func: Callable, args: tuple, kwargs: dict) -> Any:
@@ -248,7 +242,7 @@ class EmulatedDevice(TorchFunctionMode):
 
 
 _mode: EmulatedDevice | None = None
-_parameter_new = torch.nn.Parameter.__dict__["__new__"]
+_parameter_new, _MODULE_TO = torch.nn.Parameter.__dict__["__new__"], torch.nn.Module.to
 
 
 def _new_parameter(cls: type, data: torch.Tensor | None = None, requires_grad: bool = True) -> torch.nn.Parameter:
@@ -263,6 +257,13 @@ def emulating() -> bool:
     return _mode is not None
 
 
+def _module_to(self: torch.nn.Module, *args: Any, **kwargs: Any) -> torch.nn.Module:
+    """``Module.to(device=...)``: torch parses a keyword ``cpu:0`` as plain ``cpu``; pass it positionally."""
+    if "device" in kwargs:
+        args = (kwargs.pop("device"), *args)
+    return _MODULE_TO(self, *args, **kwargs)
+
+
 def install() -> EmulatedDevice:
     """Install the emulation for this thread until :func:`uninstall` (``import tinysr`` does this when the
     environment variable ``TINYSR_EMULATE_DEVICE`` is ``1``). Installing twice is one installation."""
@@ -271,6 +272,7 @@ def install() -> EmulatedDevice:
         mode = EmulatedDevice()
         mode.__enter__()
         torch.nn.Parameter.__new__ = staticmethod(_new_parameter)
+        torch.nn.Module.to = _module_to
         _mode = mode
     return _mode
 
@@ -281,6 +283,7 @@ def uninstall() -> None:
     if _mode is not None:
         _mode.__exit__(None, None, None)
         torch.nn.Parameter.__new__ = _parameter_new
+        torch.nn.Module.to = _MODULE_TO
         _placed.clear()
         _mode = None
 

@@ -42,6 +42,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .cell import ESA, NEG_SLOPE, DistillationCell, Fusion, check_esa_size
+from .devices import is_host
 from .model import DLSRNet
 from .ops import Conv, DilConv, SepConv
 
@@ -63,9 +64,9 @@ def _pointwise_op():
 def can_fuse(model: nn.Module, x: torch.Tensor) -> bool:
     """True if :func:`fused_forward` applies: a plain ``DLSRNet`` (cells of ``Conv``/``SepConv``/``DilConv``
     ops, no hooks), float32 parameters and input on the CPU, and oneDNN's fused convolution available."""
-    if type(model) is not DLSRNet or x.device.type != "cpu" or x.dtype != torch.float32 or _pointwise_op() is None:
+    if type(model) is not DLSRNet or not is_host(x) or x.dtype != torch.float32 or _pointwise_op() is None:
         return False
-    if any(p.device.type != "cpu" or p.dtype != torch.float32 for p in model.parameters()):
+    if any(not is_host(p) or p.dtype != torch.float32 for p in model.parameters()):
         return False
     if any(m._forward_hooks or m._forward_pre_hooks for m in model.modules()):
         return False
@@ -93,7 +94,7 @@ def _plus_identity(conv: nn.Conv2d) -> torch.Tensor:
     tap of each channel onto itself."""
     w = conv.weight.detach().clone()
     k = w.shape[-1] // 2
-    w[:, :, k, k] += torch.eye(w.shape[0], dtype=w.dtype)
+    w[:, :, k, k] += torch.eye(w.shape[0], dtype=w.dtype, device=w.device)
     return w
 
 

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .devices import module_device, module_dtype, to_device
+from .devices import is_host, module_device, module_dtype, to_device
 from .fused import can_fuse, fused_forward, kept_heap
 from .resize import imresize
 
@@ -53,7 +53,7 @@ def forward(model: nn.Module, x: torch.Tensor, *, fast: bool = True) -> torch.Te
     if can_fuse(model, x):
         with kept_heap():
             return fused_forward(model, x)
-    if x.device.type == "cpu":
+    if is_host(x):
         with kept_heap():
             return model(x.contiguous(memory_format=torch.channels_last))
     return model(x)
@@ -83,7 +83,7 @@ def _available_bytes() -> int | None:
 def _auto_tile(model: nn.Module, x: torch.Tensor, overlap: int) -> int:
     """0 if a CPU forward of the whole ``x`` fits in half the available memory, else the largest power of two
     below the image side (at least 32) whose ``tile + 2 * overlap`` windows do."""
-    avail = _available_bytes() if x.device.type == "cpu" else None
+    avail = _available_bytes() if is_host(x) else None
     h, w = x.shape[2], x.shape[3]
     if avail is None or peak_bytes(model, h, w) <= avail // 2:
         return 0

@@ -82,6 +82,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..devices import is_host
 from ..ops import OPS, PRIMITIVES
 
 __all__ = ["FastMixedOp", "pad_kernel", "to_phases", "from_phases", "rows", "unrows", "pointwise_sum",
@@ -175,7 +176,7 @@ class FastMixedOp(nn.Module):
         self.matmul: bool | None = None
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        cpu = x.device.type == "cpu"
+        cpu = is_host(x)
         phases = cpu if self.phases is None else self.phases
         channels_last = cpu if self.channels_last is None else self.channels_last
         matmul = channels_last if self.matmul is None else (self.matmul and channels_last)

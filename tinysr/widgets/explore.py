@@ -135,9 +135,9 @@ def conv_receptive_field(genotype: Genotype) -> int:
 def measured_receptive_field(net: DLSRNet, size: int, *, freeze_esa: bool = True) -> int:
     """Side of the LR window the centre output pixel of ``net`` depends on, measured: the bounding box of the
     nonzero gradient of that pixel with respect to a random ``size x size`` LR input (float64, a copy of
-    ``net``). ``freeze_esa``: set every ``esa.conv4.weight`` to 0 first, so ESA's mask is a constant. Needs
+    ``net`` on the CPU, wherever ``net`` lives: a measurement, and MPS has no float64). ``freeze_esa``: set every ``esa.conv4.weight`` to 0 first, so ESA's mask is a constant. Needs
     ``size`` > the field (else the image edge cuts it; the result is then ``size``)."""
-    probe = copy.deepcopy(net).double().eval()
+    probe = copy.deepcopy(net).cpu().double().eval()
     if freeze_esa:
         with torch.no_grad():
             for cell in probe.cells:
