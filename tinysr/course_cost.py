@@ -54,6 +54,8 @@ PLANS: dict[str, ChapterPlan] = {p.chapter: p for p in (
     ChapterPlan("08", (Run("search", 2, "the mini-study's searches (2 seeds)"),
                        Run("train", 7, "its retrainings: 2 searched, 3 random, 2 published networks")),
                 Fraction(1, 5), {"seeds": 2, "random": 3}),
+    ChapterPlan("09", (Run("train", 6, "six random networks of one budget: the chapter's own small judge"),),
+                Fraction(1, 8), {"networks": 6}),
 )}
 
 
