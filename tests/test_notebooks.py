@@ -122,12 +122,15 @@ def test_no_shared_docs_reference(path: Path):
 
 
 def test_the_paper_guard_stops_a_chapter(monkeypatch):
-    """Each chapter's first cell refuses TINYSR_PRESET=paper unless it opts in (run as the kernel would)."""
+    """Each chapter's first cell refuses TINYSR_PRESET=paper unless it opts in (run as the kernel would: its
+    IPython lines, the guarded `%pip install`, transformed the way IPython does)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
     from tinysr.config import ConfigError
 
     monkeypatch.setenv("TINYSR_PRESET", "paper")
     for path in NUMBERED:
-        first = next(c for c in _read(path).cells if c.cell_type == "code").source
+        first = TransformerManager().transform_cell(next(c for c in _read(path).cells if c.cell_type == "code").source)
         with pytest.raises(ConfigError, match="allow_paper=True"):
             exec(compile(first, str(path), "exec"), {})
         exec(compile(first.replace("allow_paper=False", "allow_paper=True"), str(path), "exec"), {})
