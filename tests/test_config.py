@@ -213,3 +213,22 @@ def test_cpu_presets_keep_their_values(name, expected):
     for section, values in expected.items():
         for key, value in values.items():
             assert getattr(getattr(cfg, section), key) == value, f"{name}: {section}.{key}"
+
+
+def test_a_partial_config_file_takes_its_named_preset_and_says_so(tmp_path, capsys):
+    """`{"name": "smoke"}` is the smoke preset (not the 1000-epoch paper search under the name smoke), with a note
+    on stderr; a partial file naming no preset is an error naming the missing fields."""
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"name": "smoke"}))
+    assert preset(path) == preset("smoke")
+    assert "taken from preset 'smoke'" in capsys.readouterr().err
+    d = preset("laptop").to_dict()
+    del d["train"]["w_lr"]
+    path.write_text(json.dumps(d))
+    assert preset(path).train.w_lr == preset("laptop").train.w_lr
+    assert "train.w_lr" in capsys.readouterr().err
+    path.write_text(json.dumps({"name": "mine", "search": {"epochs": 3}}))
+    with pytest.raises(ConfigError, match=r"lacks data\.arch_fraction.*name a preset"):
+        preset(path)
+    full = preset("laptop")
+    assert Config.from_dict(json.loads(full.to_json())) == full and capsys.readouterr().err == ""

@@ -182,3 +182,23 @@ def test_train_uses_every_image_of_a_folder(tmp_path):
     info = json.loads((out / "data.json").read_text())
     assert sorted(info["train"]) == sorted(p.stem for p in data.iterdir())
     assert info["val"] and not set(info["val"]) & set(info["train"])
+
+
+def test_overwrite_keeps_another_runs_folder_and_a_users_folder(tmp_path, capsys):
+    """`tinysr search --out runs/search; tinysr train ... --out runs --overwrite` keeps runs/search (another run of
+    tinysr's), and a user's own `train/` folder (no tinysr run.json) survives a pipeline's --overwrite."""
+    from tinysr.cli import main
+
+    smoke = ["--preset", "smoke", "--set", "search.epochs=2", "--set", "train.epochs=1"]
+    assert main(["search", *smoke, "--out", str(tmp_path / "runs" / "search")]) == 0
+    genotype = tmp_path / "runs" / "search" / "genotype.json"
+    for _ in range(2):                                   # the second time over the first training: --overwrite
+        assert main(["train", "--genotype", str(genotype), *smoke, "--out", str(tmp_path / "runs"), "--overwrite"]) == 0
+        assert genotype.is_file() and (tmp_path / "runs" / "search" / "run.json").is_file()
+    mine = tmp_path / "pipe" / "train"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("my own notes")
+    (tmp_path / "pipe" / "run.json").write_text('{"kind": "run"}')   # the folder held a tinysr run before
+    assert main(["run", *smoke, "--out", str(tmp_path / "pipe"), "--overwrite"]) == 0
+    assert (mine / "notes.txt").read_text() == "my own notes"
+    capsys.readouterr()

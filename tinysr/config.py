@@ -10,11 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .overrides import ADDED_FIELDS, REMOVED_FIELDS, apply_overrides, build_section
+from .overrides import ADDED_FIELDS, REMOVED_FIELDS, apply_overrides, sections_from_json
 from .rules import CROSS_RULES, ESA_MIN, ConfigError, FieldSpec, check_section, rule, spec_of
 
 __all__ = ["PRESETS", "DataConfig", "SearchConfig", "TrainConfig", "EvalConfig", "Config", "ConfigError",
@@ -185,11 +186,10 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Config":
-        if not isinstance(d, dict) or not set(d) <= {"name", "seed", *_SECTIONS}:
-            raise ConfigError(f"a config is a JSON object with keys name, seed, {', '.join(_SECTIONS)}; got "
-                              f"{sorted(d) if isinstance(d, dict) else type(d).__name__}")
-        return cls(**{k: build_section(_SECTIONS[k], v, k, REMOVED_FIELDS, ADDED_FIELDS) if k in _SECTIONS else v
-                      for k, v in d.items()})
+        kwargs, note = sections_from_json(d, _SECTIONS, _PRESET_FACTORIES, REMOVED_FIELDS, ADDED_FIELDS)
+        if note:
+            print(note, file=sys.stderr)
+        return cls(**kwargs)
 
     @classmethod
     def from_json(cls, path: str | Path) -> "Config":

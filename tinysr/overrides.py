@@ -12,8 +12,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .rules import ConfigError, FieldSpec
 
-__all__ = ["split_assignment", "parse_value", "resolve_name", "apply_overrides", "build_section", "REMOVED_FIELDS",
-           "ADDED_FIELDS"]
+__all__ = ["split_assignment", "parse_value", "resolve_name", "apply_overrides", "build_section", "sections_from_json",
+           "REMOVED_FIELDS", "ADDED_FIELDS"]
 
 
 #: Fields a saved config may still hold although they were removed, with why (loading it is an error saying so).
@@ -99,10 +99,12 @@ def apply_overrides(cfg: Any, assignments: Iterable[str] | Mapping[str, Any], na
 
 
 def build_section(klass: type, values: Any, where: str, removed: Mapping[str, str],
-                  added: Mapping[str, Any] | None = None) -> Any:
+                  added: Mapping[str, Any] | None = None, base: Any = None, filled: list[str] | None = None) -> Any:
     """``klass(**values)`` for the JSON object ``values`` of section ``where`` of a saved config; an unknown
     key is an error naming the valid ones (``removed``: ``{dotted: why}`` for fields that no longer exist;
-    ``added``: ``{dotted: value}``, what a config saved before that field existed did, used when it is absent)."""
+    ``added``: ``{dotted: value}``, what a config saved before that field existed did, used when it is absent).
+    Any other absent field comes from ``base`` (the section of the preset the config names, its name appended
+    to ``filled``); without a ``base`` an absent field is an error naming it -- never a silent default."""
     if not isinstance(values, dict):
         raise ConfigError(f"{where} must be a JSON object of {klass.__name__} fields, got {values!r}")
     names = {f.name for f in fields(klass)}
@@ -112,4 +114,32 @@ def build_section(klass: type, values: Any, where: str, removed: Mapping[str, st
             raise ConfigError(f"{where}.{key} was removed from the config ({why}): delete it" if why else
                               f"unknown field {where}.{key}; valid fields: {', '.join(sorted(names))}")
     before = {k.split(".", 1)[1]: v for k, v in (added or {}).items() if k.split(".", 1)[0] == where}
-    return klass(**{**before, **values})
+    missing = sorted(names - set(values) - set(before))
+    if missing and base is None:
+        raise ConfigError(f"{where} lacks {', '.join(f'{where}.{m}' for m in missing)}: a saved config holds every "
+                          "field; add them, or name a preset in its \"name\" (smoke, laptop, gpu, paper) to fill them")
+    filled_in = {m: getattr(base, m) for m in missing}       # base is not None here, or nothing is missing
+    if filled is not None:
+        filled += [f"{where}.{m}" for m in missing]
+    return klass(**{**filled_in, **before, **values})
+
+
+def sections_from_json(d: Mapping[str, Any], sections: Mapping[str, type], presets: Mapping[str, Callable[[], Any]],
+                       removed: Mapping[str, str], added: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """The keyword arguments of a ``Config`` from a saved config's JSON ``d``, and a note naming what came from the
+    preset ``d["name"]`` names ('' when nothing did): an absent section is that preset's; a present section lacking
+    fields gets the ``added`` values of fields introduced later (an older tinysr's config) and the preset's for the
+    rest (:func:`build_section`). With no preset of that name, anything absent is an error naming it."""
+    if not isinstance(d, dict) or not set(d) <= {"name", "seed", *sections}:
+        raise ConfigError(f"a config is a JSON object with keys name, seed, {', '.join(sections)}; got "
+                          f"{sorted(d) if isinstance(d, dict) else type(d).__name__}")
+    base = presets[d["name"]]() if d.get("name") in presets else None
+    kwargs, filled, whole = dict(d), [], []
+    for key, klass in sections.items():
+        if key not in d and base is not None:
+            kwargs[key] = getattr(base, key)
+            whole.append(key)
+        else:
+            kwargs[key] = build_section(klass, d.get(key, {}), key, removed, added, getattr(base, key, None), filled)
+    parts = ([f"sections {', '.join(whole)}"] if whole else []) + filled
+    return kwargs, (f"config: {', '.join(parts)} not in the file, taken from preset {d['name']!r}" if parts else "")

@@ -12,8 +12,9 @@ A run folder holds::
 
 A folder that already holds a run is never overwritten: :class:`RunFolder` refuses unless the run is
 resumed (``resume=True``, the CLI's ``--resume``) or explicitly replaced (``overwrite=True``,
-``--overwrite``, which deletes only tinysr's own files). Resuming checks the kind of the checkpoint, the
-config and the genotype, and names the keys that changed. Ctrl-C (SIGINT) and SIGTERM become a flag the
+``--overwrite``, which deletes only tinysr's own files of this run, and a sub-folder only when this kind of run
+writes it and it holds a tinysr ``run.json``). Resuming checks the kind of the checkpoint, the config and the
+genotype, and names the keys that changed. Ctrl-C (SIGINT) and SIGTERM become a flag the
 loops check between steps (:func:`stop_signals`); a second Ctrl-C stops at once.
 """
 from __future__ import annotations
@@ -37,13 +38,14 @@ import torch
 from .config import Config
 from .utils import atomic_save, atomic_write_text, safe_load
 
-__all__ = ["Meter", "RunFolder", "RunExistsError", "ResumeMismatchError", "StopFlag", "stop_signals", "check_finite",
-           "config_diff", "RUN_FILES"]
+__all__ = ["Meter", "RunFolder", "RunExistsError", "ResumeMismatchError", "StopFlag", "stop_signals", "config_diff",
+           "RUN_FILES"]
 
-#: Files tinysr writes in a run folder (``--overwrite`` deletes these and nothing else).
+#: Files tinysr writes in a run folder (``--overwrite`` deletes these, and the run's own sub-folders, nothing else).
 RUN_FILES = ("run.json", "data.json", "config.json", "history.json", "checkpoint.pt", "genotype.json",
              "model.pt", "last.pt", "results.json", "report.md", "study.json", "study.md", "timings.json")
-RUN_DIRS = ("search", "train", "evaluate", "figures", "runs")
+#: Sub-folders a run of each kind writes (``tinysr run``: its stages and figures; a study: one folder per job).
+RUN_DIRS = {"run": ("search", "train", "evaluate", "figures"), "study": ("runs",), "study-run": ("search", "train")}
 
 
 class RunExistsError(FileExistsError):
@@ -58,8 +60,7 @@ class StopFlag:
     """Set by Ctrl-C, SIGTERM or a notebook's Stop button; loops check it between steps."""
 
     def __init__(self) -> None:
-        self.hit = False
-        self.why = ""
+        self.hit, self.why = False, ""
 
     def set(self, why: str = "stop requested") -> None:
         self.hit, self.why = True, why
@@ -99,23 +100,12 @@ def stop_signals(flag: StopFlag | None = None) -> Iterator[StopFlag]:
             signal.signal(s, h)
 
 
-def check_finite(value: float, what: str, step: int, lr: float, knob: str) -> None:
-    """Stop with a clear error when a loss is NaN/inf: the step, the value and the usual fix."""
-    if not math.isfinite(value):
-        raise FloatingPointError(
-            f"{what} became {value} at step {step}: training diverged. The usual cause is a learning rate "
-            f"that is too high (now {lr:g}); lower it, e.g. --set {knob}={lr / 10:g}, or clip gradients harder.")
-
-
 class Meter:
-    """Running sums of per-step losses kept on the device (no host sync per step), read at log time.
-
-    The non-finite guard is deferred too: :meth:`read` raises ``FloatingPointError`` naming the first
-    step whose loss was NaN/inf and the losses affected."""
+    """Running sums of per-step losses kept on the device (no host sync per step), read at log time. The
+    non-finite guard is deferred too: :meth:`read` raises ``FloatingPointError`` naming the first bad step."""
 
     def __init__(self) -> None:
-        self.sums: dict[str, Any] = {}
-        self.counts: dict[str, int] = {}
+        self.sums, self.counts = {}, {}                 # name -> running sum (tensor) / number of steps
         self.bad: Any = None          # first non-finite step, as a 0-dim tensor (-1: none), or None
 
     def add(self, parts: Mapping[str, torch.Tensor], step: int) -> None:
@@ -210,23 +200,33 @@ class RunFolder:
 
     # -- the folder ----------------------------------------------------------------------------------
     def holds_run(self) -> list[str]:
-        """The tinysr files and folders already in the folder (empty: a fresh folder)."""
+        """The tinysr files already in the folder, and the sub-folders a run of this kind writes that hold a run
+        of their own (empty: a fresh folder). Another run's folder inside -- ``runs/search`` beside a training
+        into ``runs`` -- is not this run's."""
         if self.path is None or not self.path.is_dir():
             return []
-        return [n for n in RUN_FILES + RUN_DIRS if (self.path / n).exists()]
+        return [n for n in RUN_FILES if (self.path / n).is_file()] + self._own_dirs()
+
+    def _own_dirs(self) -> list[str]:
+        """This kind's sub-folders that tinysr made for this run: holding their own ``run.json``, or (``figures``)
+        beside this folder's ``run.json`` of the same kind."""
+        mine = (self.read_json("run.json") or {}).get("kind") == self.kind
+        return [n for n in RUN_DIRS.get(self.kind, ()) if (self.path / n).is_dir()
+                and ((self.path / n / "run.json").is_file() or (n == "figures" and mine))]
 
     def _clear(self) -> None:
+        """``--overwrite``: delete tinysr's files of this run and this run's own sub-folders, nothing else (a
+        user's folder of the same name without a tinysr ``run.json`` stays)."""
+        dirs = self._own_dirs()
         for name in RUN_FILES:
             (self.path / name).unlink(missing_ok=True)
-        for name in RUN_DIRS:
-            if (self.path / name).is_dir():
-                shutil.rmtree(self.path / name)
+        for name in dirs:
+            shutil.rmtree(self.path / name)
 
     def file(self, name: str) -> Path:
         return self.path / name
 
-    def sub(self, name: str) -> Path:
-        return self.path / name
+    sub = file             # a sub-folder's path, as a file's
 
     # -- metadata ------------------------------------------------------------------------------------
     def start(self, device: torch.device | str, world_size: int = 1, **extra: Any) -> None:
