@@ -48,3 +48,21 @@ def test_rewired_official_weights_warn(official_dir, benchmarks_dir, tmp_path):
             "--scale", "2", "--benchmarks", str(benchmarks_dir), "--sets", "Set5", "--json")
     assert r.returncode == 0, r.stderr
     assert "warning" in r.stderr and "'dlsr'" in r.stderr
+
+
+@pytest.mark.parametrize("opset", ["0", "7", "99", "-1"])
+def test_export_opset_out_of_range_is_one_line(tmp_path, opset, capsys):
+    from tinysr.cli import main
+
+    assert main(["export", "--pretrained", "dlsr_tiny", "--onnx", str(tmp_path / "m.onnx"), "--opset", opset]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--opset" in err and "11..20" in err and not (tmp_path / "m.onnx").exists()
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1"])
+def test_study_jobs_below_one_is_one_line(tmp_path, jobs, capsys):
+    from tinysr.cli import main
+
+    assert main(["study", "--preset", "smoke", "--budgets", "9000", "--jobs", jobs, "--out", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--jobs" in err and not (tmp_path / "s").exists()

@@ -139,3 +139,26 @@ def test_find_official_uses_the_one_data_rule(tmp_path, monkeypatch):
     assert find_official("dlsr") == shared
     with pytest.raises(ValueError, match="no released checkpoint for 'nope'"):
         find_official("nope")
+
+
+def test_flipped_bytes_inside_a_saved_tensor_are_an_error(tmp_path):
+    """A model.pt damaged after it was written (bytes flipped inside a tensor, the zip intact) must not load as
+    silently different weights: its entries' CRC-32 say so."""
+    import zipfile
+
+    from tinysr.model import DLSRNet, load_model, save_model
+    from tinysr.genotype import GENOTYPES
+    from dataclasses import replace
+
+    net = DLSRNet(replace(GENOTYPES["dlsr"], channels=8), 2)
+    path = tmp_path / "model.pt"
+    save_model(net, path)
+    load_model(path)                                             # the intact file loads
+    with zipfile.ZipFile(path) as zf:
+        info = max(zf.infolist(), key=lambda i: i.file_size)    # the largest tensor's storage
+    raw = bytearray(path.read_bytes())
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    raw[start + info.file_size // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="CRC-32"):
+        load_model(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -85,6 +86,9 @@ def test_download_verify_and_cache(official_dir, server, isolated, monkeypatch):
     assert path == isolated / OFFICIAL_FILES["dlsr_tiny"] == cache_dir() / OFFICIAL_FILES["dlsr_tiny"]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == PRETRAINED_SHA256["dlsr_tiny"]
     assert sorted(p.name for p in isolated.iterdir()) == [OFFICIAL_FILES["dlsr_tiny"]]   # no temp file left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask          # readable by all on a shared course server
     assert requests == [f"/checkpoints/{OFFICIAL_FILES['dlsr_tiny']}"]
     ref = load_official(official_dir / OFFICIAL_FILES["dlsr_tiny"], "dlsr_tiny")
     got = pretrained("dlsr_tiny")                            # from the cache: no second request

@@ -28,6 +28,7 @@ from .inference import forward
 __all__ = ["export_onnx", "onnx_session", "onnx_super_resolve", "require_onnx", "ONNX_OPSET"]
 
 ONNX_OPSET = 17
+OPSET_MIN, OPSET_MAX = 11, 20       # measured: 9 and 10 miss the 0.01 check (bilinear resize); 20: the exporter's last
 _INSTALL = "pip install 'tinysr[export]' (or: pip install onnx onnxruntime)"
 
 
@@ -99,6 +100,10 @@ def export_onnx(model: nn.Module, path: str | Path, *, opset: int = ONNX_OPSET, 
     existing ``path`` is an error unless ``overwrite``. The model is not changed (a CPU float32 copy is
     exported). Returns ``{"path", "opset", "check_size", "max_abs_diff", "input", "output"}``.
     """
+    if not isinstance(opset, int) or not OPSET_MIN <= opset <= OPSET_MAX:
+        raise ValueError(f"--opset {opset!r}: choose {OPSET_MIN}..{OPSET_MAX} (default {ONNX_OPSET}); opsets below "
+                         f"{OPSET_MIN} resize ESA's attention map differently (the check fails), above {OPSET_MAX} "
+                         "torch's exporter does not write")
     onnx, _ = require_onnx()
     path = Path(path)
     if path.suffix.lower() != ".onnx":

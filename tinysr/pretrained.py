@@ -31,6 +31,7 @@ from pathlib import Path
 
 from .model import DLSRNet, load_official
 from .paths import OFFICIAL_FILES, describe_roots, find_official_file
+from .utils import follow_umask
 
 __all__ = ["pretrained", "pretrained_path", "cache_dir", "PRETRAINED_SHA256", "PRETRAINED_SCALE",
            "DEFAULT_MODEL_URL"]
@@ -95,6 +96,7 @@ def _download(url: str, dest: Path, name: str, timeout: float) -> None:
             raise ValueError(f"the file downloaded from {url} has sha256 {got}, expected {want}: it is not the "
                              f"released {OFFICIAL_FILES[name]} (a wrong $TINYSR_MODEL_URL, a proxy's error page "
                              "or a changed upstream file); nothing was kept in the cache")
+        follow_umask(tmp)                    # mkstemp made it 0600: a shared cache must be readable by all
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):

@@ -4,13 +4,14 @@ from __future__ import annotations
 import os
 import random
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "atomic_save", "atomic_write_text", "safe_load"]
+__all__ = ["seed_everything", "atomic_save", "atomic_write_text", "safe_load", "follow_umask"]
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -21,7 +22,7 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def _follow_umask(path: str) -> None:
+def follow_umask(path: str) -> None:
     """mkstemp creates files 0600; give them the mode a plain ``open`` would (0666 minus the umask)."""
     mask = os.umask(0)
     os.umask(mask)
@@ -34,7 +35,7 @@ def atomic_save(obj: Any, path: str | Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     os.close(fd)
-    _follow_umask(tmp)
+    follow_umask(tmp)
     try:
         torch.save(obj, tmp)
         os.replace(tmp, path)
@@ -48,17 +49,28 @@ def atomic_write_text(text: str, path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    _follow_umask(tmp)
+    follow_umask(tmp)
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
     os.replace(tmp, path)
 
 
 def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> Any:
-    """``torch.load(..., weights_only=True)`` with errors that name the file and the fix."""
+    """``torch.load(..., weights_only=True)`` with errors that name the file and the fix. A checkpoint in torch's
+    zip format is first checked against the CRC-32 its zip records for every entry, so flipped bytes inside a
+    tensor are an error, not silently different weights."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist; check the path (or run the stage that writes it)")
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                bad = zf.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            bad = f"the archive itself ({exc})"
+        if bad is not None:
+            raise ValueError(f"cannot read checkpoint {path}: {bad} fails its CRC-32 check, so the file was damaged "
+                             "after it was written (a bad copy or disk); re-download or re-create it")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - re-raised with context
