@@ -1,4 +1,4 @@
-"""MUST-SHOW numbers: params and Multi-Adds @720p of the published models (PAPER.md), with thop (through
+"""MUST-SHOW numbers: params and Multi-Adds @720p of the published models (docs/paper.md), with thop (through
 tinysr.complexity) cross-checked by torch's FlopCounterMode and by a hand formula; thop must not leak."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tinysr.complexity import count_params, latency, lr_size_720p, multi_adds, t
 from tinysr.genotype import Genotype
 from tinysr.model import DLSRNet
 
-# (genotype, scale, params, Multi-Adds in G) as published / measured on the released models (PAPER.md)
+# (genotype, scale, params, Multi-Adds in G) as published / measured on the released models (docs/paper.md)
 PUBLISHED = [
     ("dlsr", 2, 322_620, 67.31),
     ("dlsr", 3, 329_115, 30.53),

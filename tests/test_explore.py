@@ -77,7 +77,7 @@ def test_builder_numbers_equal_the_built_network(ops, channels, cells, scale):
 def test_builder_numbers_for_published_dlsr_and_a_one_input_wiring():
     dlsr = tinysr.GENOTYPES["dlsr"]
     r = E.genotype_numbers(dlsr.ops, 48, 6, 2, dlsr.inputs)
-    assert (r["params"], r["multi_adds"]) == (322_620, 67_306_238_496)      # PAPER.md's DLSR x2
+    assert (r["params"], r["multi_adds"]) == (322_620, 67_306_238_496)      # docs/paper.md's DLSR x2
     inputs = ((1,), (1, 2, 3), (4,))                                          # not 2 per cell: built and counted
     r = E.genotype_numbers(dlsr.ops, 8, 5, 2, inputs)
     net = tinysr.DLSRNet(tinysr.Genotype(dlsr.ops, inputs, channels=8, cells=5), 2)

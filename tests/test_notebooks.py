@@ -116,9 +116,16 @@ def test_no_library_code_redefined(path: Path):
 @pytest.mark.parametrize("path", ALL, ids=_rel)
 def test_no_shared_docs_reference(path: Path):
     nb = _read(path)
-    hits = [f"cell {i}" for i, c in enumerate(nb.cells) if "shared/docs" in c.source]
-    assert not hits, (f"{_rel(path)} mentions shared/docs ({', '.join(hits)}): that folder is not part of the "
-                      "project; explain the fact in the notebook or point at the project's own docs/")
+    hits = [f"cell {i}" for i, c in enumerate(nb.cells) if "shared/docs" in c.source or "PAPER.md" in c.source]
+    assert not hits, (f"{_rel(path)} mentions shared/docs or PAPER.md ({', '.join(hits)}): neither is part of the "
+                      "project; explain the fact in the notebook or point at the project's own docs/ (docs/paper.md)")
+
+
+def test_no_module_cites_a_file_users_do_not_have():
+    """The paper's facts live in docs/paper.md in the project's own words; no module points at PAPER.md."""
+    package = Path(__file__).resolve().parents[1] / "tinysr"
+    hits = [str(p.relative_to(package)) for p in package.rglob("*.py") if "PAPER.md" in p.read_text()]
+    assert not hits, f"these modules cite PAPER.md, which users do not have: {hits}; cite docs/paper.md"
 
 
 def test_the_paper_guard_stops_a_chapter(monkeypatch):

@@ -1,4 +1,4 @@
-"""The 9 candidate ops: parameter counts (PAPER.md table), cost formulas against two oracles (thop and
+"""The 9 candidate ops: parameter counts (docs/paper.md table), cost formulas against two oracles (thop and
 torch's FlopCounterMode), shapes, and receptive fields measured by perturbing one input pixel."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from tinysr.ops import OPS, PRIMITIVES, op_cost, receptive_field
 
-# PAPER.md, "Candidate operations", params at C = 48
+# docs/paper.md, "The nine candidate operations", params at C = 48
 PUBLISHED_PARAMS_C48 = {
     "conv_1x1": 2304, "conv_3x3": 20736, "conv_5x5": 57600, "conv_7x7": 112896,
     "sep_conv_3x3": 5472, "sep_conv_5x5": 7008, "sep_conv_7x7": 9312,

@@ -51,7 +51,7 @@ def reference_cost(net) -> float:
 
 
 class ReleasedLoop:
-    """One released iteration per call (PAPER.md's specification)."""
+    """One released iteration per call (docs/method.md's specification)."""
 
     def __init__(self, net):
         self.net = net

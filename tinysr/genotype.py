@@ -149,7 +149,7 @@ def _check_int(field: str, value: Any, allowed: str = "an int") -> None:
 _DLSR_OPS = ("conv_1x1", "sep_conv_7x7", "sep_conv_5x5")
 _DLSR_INPUTS = ((1, 2), (2, 3), (2, 4), (4, 5))
 
-#: The published models (released x2 checkpoints), exactly as in PAPER.md's table.
+#: The published models (released x2 checkpoints), exactly as in docs/paper.md's table.
 GENOTYPES: dict[str, Genotype] = {
     "dlsr": Genotype(_DLSR_OPS, _DLSR_INPUTS, channels=48, cells=6),
     "dlsr_para": Genotype(("sep_conv_3x3", "sep_conv_5x5", "sep_conv_5x5"),

@@ -1,7 +1,7 @@
 """The discrete DLSR network (:class:`DLSRNet`), the authors' checkpoints (:func:`load_official`) and
 tinysr's own ``model.pt`` (:func:`save_model` / :func:`load_model`).
 
-Network (PAPER.md), ``n = genotype.cells``, width ``C = genotype.channels``, act = LeakyReLU(0.05)::
+Network (docs/paper.md), ``n = genotype.cells``, width ``C = genotype.channels``, act = LeakyReLU(0.05)::
 
     fea  = fea_conv(x)                                        # 3x3, 3 -> C, on raw RGB in [0, 255]
     B1   = cell_1(fea);  B2 = cell_2(B1)                      # fixed

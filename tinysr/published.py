@@ -10,7 +10,7 @@ from typing import Any
 
 __all__ = ["PUBLISHED_X2", "PUBLISHED_BICUBIC", "published_points"]
 
-_FALSR = "FALSR authors' README table (x2, Multi-Adds for a 720p output), via PAPER.md"
+_FALSR = "FALSR authors' README table (x2, Multi-Adds for a 720p output), via docs/paper.md"
 _SETS = ("Set5", "Set14", "B100", "Urban100")
 
 
@@ -31,12 +31,12 @@ PUBLISHED_X2: list[dict[str, Any]] = [
     _row("FALSR-B", 326e3, 74.7, ((37.61, .9585), (33.29, .9143), (31.97, .8967), (31.28, .9191))),
     _row("FALSR-C", 408e3, 93.7, ((37.66, .9586), (33.26, .9140), (31.96, .8965), (31.24, .9187))),
     _row("DLSR", 322620, 67.31, ((38.04, .9606), (33.54, .9179), (32.24, .9003), (32.26, .9299)),
-         "the authors' released x2 checkpoint measured with their model code on the genuine LR files (PAPER.md)"),
+         "the authors' released x2 checkpoint measured with their model code on the genuine LR files (docs/paper.md)"),
     _row("DLSR-tiny", 56268, 12.07, ((37.72, .9595), (33.17, .9146), None, None),
-         "the authors' released tiny x2 checkpoint, measured (issue #3 / PAPER.md)"),
+         "the authors' released tiny x2 checkpoint, measured (docs/paper.md)"),
 ]
 
-# PSNR-Y (dB, shave = scale) of MATLAB bicubic upsampling, as published (PAPER.md).
+# PSNR-Y (dB, shave = scale) of MATLAB bicubic upsampling, as published (docs/paper.md).
 PUBLISHED_BICUBIC: dict[str, dict[int, float]] = {
     "Set5": {2: 33.66, 3: 30.39, 4: 28.42},
     "Set14": {2: 30.24, 3: 27.55, 4: 26.00},
