@@ -104,7 +104,7 @@ def derived_size(net, kind: str = "params", channels: int | None = None) -> torc
         D_st = E + (D - E).detach()        value D, gradient dE/dalpha
 
     With a plain expected size, a mixture of big and small ops can meet the budget while its argmax does not
-    (measured at the laptop scale: expected 64k and 151k against budgets 60k and 150k, derived 47k and 267k)."""
+    (a search's history records the argmax network's size, ``argmax_params``, beside the derived one's)."""
     expected = expected_size(net, kind, channels)
     with torch.no_grad():
         probs = net.alpha_probs()
