@@ -66,3 +66,66 @@ def test_study_jobs_below_one_is_one_line(tmp_path, jobs, capsys):
     assert main(["study", "--preset", "smoke", "--budgets", "9000", "--jobs", jobs, "--out", str(tmp_path / "s")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--jobs" in err and not (tmp_path / "s").exists()
+
+
+def test_a_png_header_claiming_ten_gigapixels_is_one_line(tmp_path):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\x00" * 10)) + chunk(b"IEND", b""))
+    r = cli("upscale", str(bomb), "--model", str(tmp_path / "none.pt"), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert "bomb.png" in r.stderr or "none.pt" in r.stderr
+
+
+def test_ctrl_c_says_what_happened(monkeypatch, capsys):
+    import tinysr.commands.upscale as upscale_cmd
+    from tinysr.cli import main
+
+    def interrupted(args):
+        raise KeyboardInterrupt                      # what a bare Ctrl-C raises: no message of its own
+    monkeypatch.setattr(upscale_cmd, "run", interrupted)
+    assert main(["upscale", "x.png", "--pretrained", "dlsr"]) == 130
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tinysr upscale: interrupted (Ctrl-C)") and "--resume" not in err
+
+
+def test_a_full_disk_while_checkpointing_is_one_line_naming_resume(tmp_path, monkeypatch, capsys):
+    """torch's zip writer reports a failed write as a RuntimeError ("enforce fail ... file write failed"); with the
+    disk full, the CLI says so in one line and names --resume (the last checkpoint is kept)."""
+    import os as _os
+
+    import torch
+
+    from tinysr.cli import main
+
+    def failing_save(obj, f, *a, **k):
+        raise RuntimeError("[enforce fail at inline_container.cc:778] . PytorchStreamWriter failed writing file "
+                           "data/0: file write failed")
+
+    class Full:
+        f_bavail, f_frsize = 0, 4096
+
+    monkeypatch.setattr(torch, "save", failing_save)
+    monkeypatch.setattr(_os, "statvfs", lambda p: Full())
+    code = main(["search", "--preset", "smoke", "--out", str(tmp_path / "s")])
+    errors = [line.split("tinysr search:", 1)[1] for line in capsys.readouterr().err.splitlines()
+              if "tinysr search:" in line]                # after the progress bar's carriage returns
+    assert code == 2 and len(errors) == 1 and "disk is full" in errors[0] and "--resume" in errors[0], errors
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", '{"budgets": [1]}', '{"runs": [{"id": "random-b1-0", "kind": "random"}]}',
+                                     "not json"])
+def test_study_from_a_file_that_is_not_a_study_is_one_line(tmp_path, content, capsys):
+    from tinysr.cli import main
+
+    path = tmp_path / "study.json"
+    path.write_text(content)
+    assert main(["study", "--from", str(path), "--rerun", "random-b1-0", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(path) in err and "study.json" in err

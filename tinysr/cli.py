@@ -26,12 +26,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _os_message(exc: OSError) -> str:
+#: commands that checkpoint (their last checkpoint survives a failed write) and commands that take --out
+CHECKPOINTED, WITH_OUT = ("search", "train", "run", "study"), ("search", "train", "run", "study", "upscale", "download")
+
+
+def _os_message(exc: OSError, command: str = "") -> str:
     where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
     if exc.errno == errno.ENOSPC:
-        return f"the disk is full{where}: free some space or choose another --out; the last checkpoint is kept"
+        return (f"the disk is full{where}: free some space" + (" or choose another --out" if command in WITH_OUT else "")
+                + ("; the last checkpoint is kept: rerun with --resume" if command in CHECKPOINTED else ""))
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"cannot write{where}: permission denied or read-only; choose a folder you can write with --out"
+        return (f"cannot write{where}: permission denied or read-only; " +
+                ("choose a folder you can write with --out" if command in WITH_OUT else "choose a place you can write"))
     if exc.errno == errno.ENOTDIR or isinstance(exc, NotADirectoryError):
         return f"{exc.strerror or exc}{where}: --out must name a folder, not a file"
     return f"{exc.strerror or exc}{where}"
@@ -45,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         if debug:
             raise
-        print(f"tinysr {args.command}: {exc or 'interrupted'}", file=sys.stderr)
+        why = str(exc) or ("interrupted (Ctrl-C): stopped; the last checkpoint is kept, rerun with --resume"
+                           if args.command in CHECKPOINTED else "interrupted (Ctrl-C): stopped; finished outputs are "
+                           "complete, none is left half-written")
+        print(f"tinysr {args.command}: {why}", file=sys.stderr)
         return 130
     except (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, FloatingPointError) as exc:
         if debug:
@@ -55,5 +64,5 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         if debug:
             raise
-        print(f"tinysr {args.command}: error: {_os_message(exc)}", file=sys.stderr)
+        print(f"tinysr {args.command}: error: {_os_message(exc, args.command)}", file=sys.stderr)
         return 2

@@ -1,6 +1,7 @@
 """Small shared helpers: seeding, atomic checkpoint files, safe loading (devices: :mod:`tinysr.devices`)."""
 from __future__ import annotations
 
+import errno
 import os
 import random
 import tempfile
@@ -37,11 +38,24 @@ def atomic_save(obj: Any, path: str | Path) -> None:
     os.close(fd)
     follow_umask(tmp)
     try:
-        torch.save(obj, tmp)
+        try:
+            torch.save(obj, tmp)
+        except RuntimeError as exc:          # torch's zip writer reports a failed write (a full disk) this way
+            raise OSError(errno.ENOSPC if _full(path) else errno.EIO, f"cannot write {path}: {str(exc).splitlines()[0]}",
+                          str(path)) from exc
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _full(path: Path, margin: int = 1 << 20) -> bool:
+    """Whether the file system holding ``path`` has less than ``margin`` bytes free."""
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < margin
 
 
 def atomic_write_text(text: str, path: str | Path) -> None:

@@ -77,7 +77,14 @@ def _rerun(args: argparse.Namespace) -> int:
     path = Path(args.from_json)
     if not path.is_file():
         raise FileNotFoundError(f"--from {path}: no such file (give the study.json a `tinysr study` wrote)")
-    study = json.loads(path.read_text())
+    try:
+        study = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"--from {path} is not JSON ({exc}); give the study.json a `tinysr study` wrote") from None
+    if not isinstance(study, dict) or not isinstance(study.get("runs"), list) or \
+            not all(isinstance(r, dict) and {"id", "kind", "config", "sets"} <= set(r) for r in study["runs"]):
+        raise ValueError(f"--from {path} is not a tinysr study.json: it needs a \"runs\" list whose entries hold id, "
+                         "kind, config and sets (the file `tinysr study` writes into --out)")
     bench = args.benchmarks or study.get("benchmarks")
     if study.get("benchmarks") is None and args.benchmarks is not None:
         raise ValueError(f"{path} was evaluated on the built-in eval photos, not benchmarks: drop --benchmarks")

@@ -73,6 +73,11 @@ def expand_inputs(items: list[str]) -> list[Path]:
 
 
 def _unreadable(path: Path, exc: BaseException) -> ValueError:
+    from PIL import Image
+
+    if isinstance(exc, Image.DecompressionBombError):
+        return ValueError(f"{path} claims more pixels than tinysr reads ({exc}); a header that large is damaged or "
+                          "hostile, and a genuine image that large needs splitting into parts before upscaling")
     return ValueError(f"cannot read image {path}: {type(exc).__name__}: {exc}. Is it a PNG, JPEG, WebP or BMP "
                       "file? Re-export it, or leave it out")
 
@@ -124,7 +129,7 @@ def _check_readable(paths: list[Path]) -> None:
         try:
             with Image.open(path):
                 pass
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
             raise _unreadable(path, exc) from None
 
 
