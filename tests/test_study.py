@@ -200,7 +200,8 @@ def test_rerun_reproduces_a_run_exactly(study_dir, bench, tmp_path, capsys):
 def test_resume_skips_finished_jobs(study_dir, bench, monkeypatch, capsys):
     before = (study_dir / "study.json").read_text()
     assert main(_study_args(study_dir, bench)) == 2                  # a folder with a study is never overwritten
-    assert "already holds a run" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "already holds a run" in err and "--overwrite" not in err     # study has no --overwrite to offer
     ran = []
     real = study_runner.run_job
     monkeypatch.setattr(study_runner, "run_job", lambda spec, *a, **k: ran.append(spec["id"]) or real(spec, *a, **k))
@@ -214,7 +215,11 @@ def test_resume_skips_finished_jobs(study_dir, bench, monkeypatch, capsys):
     with pytest.raises(SystemExit):
         main(_study_args(study_dir, bench, "--resume", "--seeds", "x"))
     assert main(_study_args(study_dir, bench, "--resume", "--random", "1")) == 2    # another plan
-    assert "plan changed" in capsys.readouterr().err
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "plan changed (random: 2 -> 1)" in last and len(last) < 400             # the change, not the whole plan
+    assert main(_study_args(study_dir, bench, "--resume", "--set", "train.w_lr=0.002")) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "train.w_lr: 0.001 -> 0.002" in last and len(last) < 600
 
 
 def test_jobs_in_spawned_processes_match_in_process(study_dir, bench, tmp_path):

@@ -220,8 +220,9 @@ def load_model(path: str | Path) -> tuple[DLSRNet, int]:
     need = ("state_dict", "genotype", "scale")
     if not isinstance(ckpt, dict) or any(k not in ckpt for k in need):
         have = sorted(ckpt) if isinstance(ckpt, dict) else type(ckpt).__name__
-        raise ValueError(f"{path} is not a tinysr model.pt (needs keys {need}; found {have}). For the authors' "
-                         "checkpoints use load_official(path, genotype) / `--official FILE --genotype NAME`.")
+        raise ValueError(f"{path} is not a tinysr model.pt (needs keys {need}; found {have}). The authors' released "
+                         "checkpoints load by name (`--pretrained NAME`, tinysr.pretrained) or with "
+                         "tinysr.load_official(path, genotype)")
     model = DLSRNet(Genotype.from_dict(ckpt["genotype"]), int(ckpt["scale"]),
                     bicubic_skip=bool(ckpt.get("bicubic_skip", False)))
     try:

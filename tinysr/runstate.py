@@ -175,11 +175,12 @@ def _git_commit() -> str | None:
 class RunFolder:
     """The run folder ``path`` of one run of ``kind`` (``search``, ``train``, ``run``, ``study``).
 
+    ``overwrite=None``: the caller offers no ``--overwrite`` (its messages do not suggest one).
     ``active=False`` (ranks other than 0 under torchrun) makes every write a no-op, but the checks and
     :meth:`load` still work, so every rank refuses, or resumes, alike; ``path=None`` keeps nothing at all.
     Raises :class:`RunExistsError` when ``path`` holds a run and neither ``resume`` nor ``overwrite``."""
 
-    def __init__(self, path: str | Path | None, kind: str, *, resume: bool = False, overwrite: bool = False,
+    def __init__(self, path: str | Path | None, kind: str, *, resume: bool = False, overwrite: bool | None = False,
                  active: bool = True) -> None:
         self.path = Path(path) if path is not None else None
         self.kind, self.resume = kind, resume
@@ -192,9 +193,9 @@ class RunFolder:
         if held and overwrite and active:
             self._clear()
         elif held and not resume and not overwrite:
-            raise RunExistsError(
-                f"{self.path} already holds a run ({', '.join(held[:3])}); nothing was changed. Continue it with "
-                f"--resume, start elsewhere with --out OTHER_DIR, or replace it with --overwrite")
+            raise RunExistsError(f"{self.path} already holds a run ({', '.join(held[:3])}); nothing was changed. "
+                                 "Continue it with --resume or start elsewhere with --out OTHER_DIR"
+                                 + ("" if overwrite is None else ", or replace it with --overwrite"))
         if active:
             self.path.mkdir(parents=True, exist_ok=True)
 

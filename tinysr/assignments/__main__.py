@@ -2,9 +2,15 @@
 
 ::
 
-    python -m tinysr.assignments build [--src notebooks/assignments] [--out build/assignments]
+    python -m tinysr.assignments build [--source DIR] [--out build/assignments]
     python -m tinysr.assignments grade SUBMISSION.ipynb|DIR... --out grades.csv [--feedback DIR]
-                                       [--timeout S] [--src notebooks/assignments] [--force] [--json]
+                                       [--timeout S] [--cell-timeout S] [--source DIR] [--force] [--json]
+
+The solution notebooks are read from ``--source`` (``--src`` is the same), by default the repository's
+``notebooks/assignments`` (:func:`tinysr.assignments.build.solution_source`): a pip-installed tinysr carries
+handouts only, so a teacher grades from a checkout or from a copy of the solutions kept elsewhere.
+``grade`` runs every submission in a sandboxed kernel (:mod:`tinysr.assignments.sandbox`) that cannot read
+or write the solution folder, the source tree or the submissions' folders.
 
 Results go to stdout (``--json``: one JSON object), progress to stderr; an error is one line on stderr and
 exit status 2 (a traceback only with ``TINYSR_DEBUG=1``). ``grade`` also exits 2, after writing its
@@ -20,10 +26,11 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from .build import DEFAULT_OUT, DEFAULT_SRC, build, solution_notebooks
+from .build import DEFAULT_OUT, DEFAULT_SRC, build, solution_notebooks, solution_source
 from .feedback import planned_paths, refuse_existing, write_outputs
 from .grade import DEFAULT_TIMEOUT, grade_submission, load_specs
 from .markers import STUB
+from .sandbox import Sandbox
 
 __all__ = ["main", "parser", "find_submissions"]
 
@@ -32,8 +39,10 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m tinysr.assignments",
                                 description="Make handouts of the assignment notebooks, and grade submissions.")
     sub = p.add_subparsers(dest="command", required=True)
+    source_help = (f"folder of solution notebooks (default: the repository's {DEFAULT_SRC}, beside this tinysr "
+                   "or in the current folder)")
     b = sub.add_parser("build", help="write handouts (solutions stripped, hidden tests removed, outputs cleared)")
-    b.add_argument("--src", default=str(DEFAULT_SRC), help=f"folder of solution notebooks (default: {DEFAULT_SRC})")
+    b.add_argument("--source", "--src", dest="source", help=source_help)
     b.add_argument("--out", default=str(DEFAULT_OUT),
                    help=f"folder for the handouts (default: {DEFAULT_OUT}; keep it outside notebooks/, which "
                         "`make test` executes)")
@@ -44,7 +53,10 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--feedback", help="folder for one markdown feedback file per submission")
     g.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                    help=f"seconds each submission may run, in its own fresh kernel (default: {DEFAULT_TIMEOUT:g})")
-    g.add_argument("--src", default=str(DEFAULT_SRC), help=f"folder of solution notebooks (default: {DEFAULT_SRC})")
+    g.add_argument("--cell-timeout", type=float, default=None,
+                   help="seconds one cell may run before its kernel is replaced and the rest goes on "
+                        "(default: a quarter of --timeout, at least 120)")
+    g.add_argument("--source", "--src", dest="source", help=source_help)
     g.add_argument("--force", action="store_true", help="replace existing output files")
     g.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     return p
@@ -67,7 +79,7 @@ def find_submissions(items: Sequence[str]) -> list[Path]:
 
 
 def _build(args) -> int:
-    written = build(args.src, args.out)
+    written = build(solution_source(args.source), args.out)
     for path in written:
         import nbformat
 
@@ -81,27 +93,34 @@ def _build(args) -> int:
 def _grade(args) -> int:
     if not args.timeout > 0:
         raise ValueError(f"--timeout {args.timeout:g}: give the seconds each submission may run, > 0")
-    specs = load_specs(solution_notebooks(args.src))
+    if args.cell_timeout is not None and not args.cell_timeout > 0:
+        raise ValueError(f"--cell-timeout {args.cell_timeout:g}: give the seconds one cell may run, > 0")
+    source = solution_source(args.source)
+    specs = load_specs(solution_notebooks(source))
     submissions = find_submissions(args.submissions)
     if not args.force:
         refuse_existing(planned_paths(submissions, args.out, args.feedback))
     results = []
-    for i, path in enumerate(submissions, start=1):
-        start = time.monotonic()
-        print(f"[{i}/{len(submissions)}] grading {path} ...", file=sys.stderr, flush=True)
-        r = grade_submission(path, specs, timeout=args.timeout)
-        results.append(r)
-        said = r.error or f"{r.assignment}: {r.points:g}/{r.max_points:g}"
-        print(f"[{i}/{len(submissions)}] {path}: {said} ({time.monotonic() - start:.0f} s)", file=sys.stderr)
+    with Sandbox(protect=[source, *{p.resolve().parent for p in submissions}]) as box:
+        runner = box.runner(args.cell_timeout)
+        for i, path in enumerate(submissions, start=1):
+            start = time.monotonic()
+            print(f"[{i}/{len(submissions)}] grading {path} ...", file=sys.stderr, flush=True)
+            r = grade_submission(path, specs, timeout=args.timeout, runner=runner)
+            results.append(r)
+            said = r.error or f"{r.assignment}: {r.points:g}/{r.max_points:g}"
+            print(f"[{i}/{len(submissions)}] {path}: {said} ({time.monotonic() - start:.0f} s)", file=sys.stderr)
     written = write_outputs(results, args.out, args.feedback, force=args.force)
     if args.json:
         print(json.dumps({"csv": str(written[0]), "feedback": [str(p) for p in written[1:]], "submissions": [
             {"submission": str(r.path), "assignment": r.assignment, "points": r.points, "max_points": r.max_points,
              "error": r.error, "tasks": [{"task": t.task, "points": t.points, "max_points": t.max_points,
-                                          "flags": t.flags} for t in r.tasks]} for r in results]}))
+                                          "flags": t.flags} for t in r.tasks],
+             "answers": [{"task": a.task, "max_points": a.max_points, "text": a.text, "flags": a.flags}
+                         for a in r.answers]} for r in results]}))
     else:
         for r in results:
-            flags = sorted({f for t in r.tasks for f in t.flags})
+            flags = sorted({f for t in [*r.tasks, *r.answers] for f in t.flags})
             print(f"{r.path}\t{r.assignment or '?'}\t{r.error or f'{r.points:g}/{r.max_points:g}'}"
                   + (f"\t{';'.join(flags)}" if flags else ""))
         print(f"wrote {written[0]}" + (f" and {len(written) - 1} feedback files in {args.feedback}"

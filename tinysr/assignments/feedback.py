@@ -2,7 +2,9 @@
 per submission, saying what failed and why.
 
 ``grades.csv`` columns: ``submission, assignment, task, points, max_points, flags`` (``flags`` joined by
-``;``, e.g. ``forbidden:calculate_psnr;timeout``). A submission that could not be graded gets one row with
+``;``, e.g. ``forbidden:calculate_psnr;timeout``). A written answer gets a row too, with ``points`` empty
+and the flag ``needs_review`` (``no-answer`` when the student left it blank): the teacher fills it in after
+reading the answer, which the feedback file quotes. A submission that could not be graded gets one row with
 an empty task, 0 of 0 points and its reason in ``flags``. Hidden checks appear in the feedback by their
 title and error type only, never by their code.
 """
@@ -36,6 +38,8 @@ def grades_csv(results: Iterable[SubmissionResult]) -> str:
             writer.writerow([str(r.path), r.assignment, "", 0, 0, r.error.split(":")[0]])
         for t in r.tasks:
             writer.writerow([str(r.path), r.assignment, t.task, _num(t.points), _num(t.max_points), ";".join(t.flags)])
+        for a in r.answers:
+            writer.writerow([str(r.path), r.assignment, a.task, "", _num(a.max_points), ";".join(a.flags)])
     return buf.getvalue()
 
 
@@ -50,7 +54,9 @@ def feedback_markdown(r: SubmissionResult) -> str:
     lines = [f"# Feedback: {r.path.name}", ""]
     if r.error:
         return "\n".join(lines + [f"This notebook could not be graded: {r.error}.", ""])
-    lines += [f"Assignment `{r.assignment}`: **{_num(r.points)} / {_num(r.max_points)} points**.", ""]
+    review = sum(a.max_points for a in r.answers)
+    lines += [f"Assignment `{r.assignment}`: **{_num(r.points)} / {_num(r.max_points)} points**"
+              + (f" from the checks, and {_num(review)} more for written answers, graded by hand." if review else "."), ""]
     lines += [f"- Note: {n}." for n in r.notes] + ([""] if r.notes else [])
     lines += ["| task | points | max | flags |", "|---|---|---|---|"]
     lines += [f"| {t.task} | {_num(t.points)} | {_num(t.max_points)} | {', '.join(t.flags)} |" for t in r.tasks]
@@ -66,9 +72,14 @@ def feedback_markdown(r: SubmissionResult) -> str:
                 why = c.outcome.ename if c.hidden and c.outcome.status == "error" else c.outcome.describe()
                 lines.append(f"- **failed**: {kind}: {c.title} — {_one_line(why)}")
         for f in t.findings:
-            lines.append(f"- **flagged** ({f.kind} `{f.name}`): cell {f.cell_id}, line {f.line}: "
-                         f"`{_one_line(f.code, 120)}`")
+            where = f"cell {f.cell_id}, line {f.line}" if f.line else f"cell {f.cell_id}"
+            lines.append(f"- **flagged** ({f.kind} `{f.name}`): {where}: `{_one_line(f.code, 120)}`")
         lines += [_WHY[kind] for kind in dict.fromkeys(f.kind for f in t.findings)]
+    for a in r.answers:
+        lines += ["", f"## Written answer `{a.task}`: graded by hand ({_num(a.max_points)} points)", ""]
+        text = (a.text or "").strip()
+        lines += ["> " + line for line in text.splitlines()] if text and "no-answer" not in a.flags else \
+            ["- (no answer)" if a.text is None else "- (left blank)"]
     if r.student_errors:
         lines += ["", "## Errors raised by your cells", ""]
         lines += [f"- cell {cid}: {_one_line(out.describe())}" for cid, out in r.student_errors]
@@ -78,8 +89,16 @@ def feedback_markdown(r: SubmissionResult) -> str:
 _WHY = {
     "forbidden": "- This task is scored 0: its code uses the library function it asks you to write (or a name "
                  "the assignment forbids). Write it yourself; the checks compare your code with the library.",
-    "dynamic": "- Every task is scored 0: the notebook uses dynamic code (exec/eval/imports by name/magics/"
-               "frame access) that the grader cannot check. Remove it and resubmit.",
+    "file": "- This task is scored 0: its code reads, writes or lists files, or starts a process. No task needs "
+            "a file: compute from the arguments.",
+    "module": "- This task is scored 0: its code imports a module that did not exist before the notebook ran "
+              "(one the notebook wrote, or a relative import). Put your code in the notebook's cells.",
+    "untrusted": "- A check got a value of a type your notebook defines; the grader compares plain values only "
+                 "(numbers, strings, numpy arrays, torch tensors, tuples, lists, dicts). Those checks failed.",
+    "sandbox": "- Every task is scored 0: a cell tried to read or change the teacher's files (the solutions, "
+               "the source tree, other submissions) or to start a process, which the grader refuses.",
+    "dynamic": "- Every task is scored 0: the notebook uses dynamic code (exec/eval/imports by name/"
+               "frame access/get_ipython) that the grader cannot check. Remove it and resubmit.",
     "tampered": "- Every task is scored 0: a cell of yours rebinds or modifies a name that the check cells "
                 "use, so their result could not be trusted. Keep your code inside your functions.",
 }

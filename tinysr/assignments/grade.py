@@ -2,33 +2,47 @@
 
 For each submission the grader
 
-1. **identifies** its assignment from the notebook metadata ``tinysr.assignment`` that the source and the
-   handout carry (if a student's editor lost it: the source sharing most cell ids, noted as ``by-cell-ids``);
+1. **identifies** its assignment by its cells (ids, else content) and its metadata ``tinysr.assignment``
+   (:mod:`.match`; the cells win when they disagree, flagged ``metadata-mismatch``);
 2. **assembles** the notebook to run, in the source's order: every setup and check cell *from the source*,
-   by cell id, whatever the student did to it (edited, deleted, moved), hidden checks included; the
-   student's version of each solution cell (found by id, placed where the source has it); and the cells
-   the student added, after the source cell they followed;
-3. **scans** the student's cells (:mod:`.scan`, :mod:`.tamper`): a task whose code (its solution cell and
-   the student cells defining names it uses, transitively) uses a forbidden name is flagged and scored 0;
-   dynamic code or tampering anywhere zeroes every task, since then no check can be trusted;
-4. **runs** it in a fresh kernel with a time limit (:func:`.kernel.run_in_kernel`; any :data:`Runner` works);
-5. **scores** each task: ``points * passed checks / checks`` (rounded to 0.01), 0 when flagged.
+   whatever the student did to it (edited, deleted, moved), hidden checks included; the student's version
+   of each solution cell, placed where the source has it; the cells the student added, after the source
+   cell they followed; IPython magics and shell lines made inert (:mod:`.neutral`, noted, never penalised);
+   and before each check, the grader's guard (:mod:`.guard`): values of the student's own types never
+   reach a comparison (flagged ``untrusted:<type>``, the check fails);
+3. **scans** the student's code (:mod:`.scan`, :mod:`.access`, :mod:`.tamper`). A task's code is the
+   statements defining its names and, transitively, the statements defining the names those use: in it,
+   a forbidden name, file access or an import of a module written at run time scores that task 0, naming
+   the line. Dynamic code or tampering anywhere zeroes every task, since then no check can be trusted;
+4. **runs** it in a fresh kernel in a sandbox (:mod:`.sandbox`, :func:`.kernel.run_in_kernel`; any
+   :data:`Runner` works): a refused access to the teacher's folders zeroes every task (``sandbox``), and a
+   cell that kills the kernel or overruns its time costs its own checks only;
+5. **scores** each task: ``points * passed checks / checks`` (rounded to 0.01), 0 when flagged; written
+   answers are collected for the teacher (points empty, ``needs_review``).
 """
 from __future__ import annotations
 
+import ast
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from .kernel import CellOutcome, Runner, run_in_kernel
+from .access import file_uses, runtime_imports
+from .kernel import CellOutcome, Runner
+from .markers import ANSWER_STUB
+from .match import answer_texts, identify, match_cells
+from .neutral import neutralise
 from .scan import Finding, dynamic_uses, forbidden_uses, import_aliases, name_loads, parse_cell
 from .spec import AssignmentSpec, AssignmentSpecError, SourceCell, read_spec, top_level_names
 from .tamper import Step, tampering
 
-__all__ = ["CheckResult", "TaskResult", "SubmissionResult", "load_specs", "identify", "assemble",
-           "scan_tasks", "score", "grade_notebook", "grade_submission", "DEFAULT_TIMEOUT"]
+__all__ = ["CheckResult", "TaskResult", "AnswerResult", "SubmissionResult", "load_specs", "identify", "assemble",
+           "scan_tasks", "score", "grade_notebook", "grade_submission", "DEFAULT_TIMEOUT", "ZEROING"]
 
 DEFAULT_TIMEOUT = 600.0
+ZEROING = frozenset({"forbidden", "file", "module", "dynamic", "tampered", "sandbox"})   # "untrusted" only flags
+_GUARD = "__tinysr_guard__"
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,17 @@ class TaskResult:
 
 
 @dataclass
+class AnswerResult:
+    """A written answer, for the teacher to grade by hand: ``text`` is what the student wrote (None: the
+    cell is missing); ``flags`` start with ``needs_review``."""
+
+    task: str
+    max_points: float
+    text: str | None
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
 class SubmissionResult:
     """The grade of one submission: ``error`` is set (and ``tasks`` empty) when it could not be graded."""
 
@@ -61,6 +86,7 @@ class SubmissionResult:
     notes: list[str] = field(default_factory=list)
     student_errors: list[tuple[str, CellOutcome]] = field(default_factory=list)
     error: str = ""
+    answers: list[AnswerResult] = field(default_factory=list)
 
     @property
     def points(self) -> float:
@@ -75,10 +101,16 @@ def load_specs(paths: Iterable[str | Path]) -> dict[str, AssignmentSpec]:
     """The validated spec of each solution notebook, by assignment id (duplicate ids are an error)."""
     import nbformat
 
+    from .build import is_handout
+
     specs: dict[str, AssignmentSpec] = {}
     for path in paths:
         path = Path(path)
-        spec = read_spec(nbformat.read(str(path), as_version=4), path.name)
+        nb = nbformat.read(str(path), as_version=4)
+        if is_handout(nb, path.name):
+            raise AssignmentSpecError(f"{path} is a handout, not a solution notebook (its solution cells hold the "
+                                      "stub); grade against the solutions: pass --source DIR with them")
+        spec = read_spec(nb, path.name)
         if spec.assignment in specs:
             raise AssignmentSpecError(f"{path.name} and {specs[spec.assignment].name} both declare assignment "
                                       f"{spec.assignment!r}; each solution notebook needs its own id")
@@ -86,88 +118,106 @@ def load_specs(paths: Iterable[str | Path]) -> dict[str, AssignmentSpec]:
     return specs
 
 
-def identify(nb, specs: dict[str, AssignmentSpec]) -> tuple[AssignmentSpec | None, str]:
-    """The spec of submission ``nb`` and a note: "" (from its metadata), ``"by-cell-ids"``, or why none."""
-    meta = nb.metadata.get("tinysr")
-    declared = meta.get("assignment") if isinstance(meta, dict) else None
-    if declared in specs:
-        return specs[declared], ""
-    ids = {c.get("id") for c in nb.cells}
-    overlap = {name: len(ids & {c.id for c in spec.cells}) / len(spec.cells) for name, spec in specs.items()}
-    best = max(overlap, key=overlap.get, default=None)
-    if best is not None and overlap[best] >= 0.5:
-        return specs[best], "by-cell-ids"
-    said = f"its metadata names {declared!r}" if declared else "it has no tinysr.assignment metadata"
-    return None, (f"unidentified: {said}, and no source shares half its code cell ids; known assignments: "
-                  f"{', '.join(specs) or 'none'}")
-
-
-def assemble(spec: AssignmentSpec, nb) -> tuple[list[Step], list[SourceCell | None], list[str]]:
+def assemble(spec: AssignmentSpec, nb, guards: bool = False) -> tuple[list[Step], list[SourceCell | None], list[str]]:
     """The cells to run for submission ``nb``: steps in run order, the source cell each one is (None for
-    a cell the student added), and notes (a missing solution cell)."""
-    known = {c.id: c for c in spec.cells}
-    solutions: dict[str, object] = {}
+    a cell the student added or the grader's), and notes (a missing solution cell, ignored magics).
+    ``guards``: add the grader's return-value guard before each check cell."""
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    solutions: dict[str, tuple[int, object]] = {}
     added: dict[str | None, list] = {}
     anchor = None
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        cid = cell.get("id")
-        source_cell = known.get(cid)
-        if source_cell is not None and source_cell.role == "solution" and cid not in solutions:
-            solutions[cid] = cell
-        elif source_cell is None or source_cell.role == "solution":
-            added.setdefault(anchor, []).append(cell)
-        if source_cell is not None:
-            anchor = cid
+    for (i, cell), sc in zip(code, match_cells(spec, [c for _, c in code])):
+        if sc is not None and sc.role == "solution":
+            solutions[sc.id] = (i, cell)
+        elif sc is None:
+            added.setdefault(anchor, []).append((i, cell))
+        if sc is not None:
+            anchor = sc.id
     steps: list[Step] = []
     origins: list[SourceCell | None] = []
     notes: list[str] = []
+    names = tuple(sorted(set().union(*(t.defines for t in spec.tasks.values()))))
 
-    def student(cell, source_cell=None) -> None:
-        steps.append(Step(cell.get("id") or "(no id)", "student", cell.source, parse_cell(cell.source)))
-        origins.append(source_cell)
+    def add(step: Step, origin: SourceCell | None = None) -> None:
+        steps.append(step)
+        origins.append(origin)
 
-    for cell in added.get(None, []):
-        student(cell)
+    def student(index: int, cell, sc: SourceCell | None = None) -> None:
+        cid = cell.get("id") or (sc.id if sc else f"#{index} (no id)")
+        code_, ignored = neutralise(cell.source)
+        notes.extend(f"ignored (not run, not penalised): `{text}` in cell {cid}, line {line}" for line, text in ignored)
+        add(Step(cid, "student", code_, parse_cell(code_)), sc)
+
+    if guards:
+        add(_grader(f"from tinysr.assignments.guard import guard as {_GUARD}"))
+    for index, cell in added.get(None, []):
+        student(index, cell)
     for sc in spec.cells:
         if sc.role == "solution":
             if sc.id in solutions:
-                student(solutions[sc.id], sc)
+                student(*solutions[sc.id], sc)
             else:
                 notes.append(f"solution cell {sc.id} (task {sc.task}) is missing from the submission")
         else:
-            steps.append(Step(sc.id, "source", sc.source, parse_cell(sc.source)))
-            origins.append(sc)
-        for cell in added.get(sc.id, []):
-            student(cell)
+            if guards and sc.role == "check":
+                add(_grader(f"{_GUARD}(globals(), {names!r})"))
+            add(Step(sc.id, "source", sc.source, parse_cell(sc.source)), sc)
+        for index, cell in added.get(sc.id, []):
+            student(index, cell)
     return steps, origins, notes
 
 
+def _grader(code: str) -> Step:
+    return Step("grader", "grader", code, parse_cell(code))
+
+
+def _statements(steps: list[Step]) -> list[tuple[Step, ast.stmt]]:
+    return [(s, node) for s in steps if s.origin == "student" and s.tree is not None for node in s.tree.body]
+
+
 def scan_tasks(spec: AssignmentSpec, steps: list[Step]) -> dict[str, list[Finding]]:
-    """Findings per task: its forbidden names in its own code, plus dynamic code and tampering anywhere."""
+    """Findings per task: forbidden names, file access and modules written at run time in its own code
+    (statements, followed through the names they use), plus dynamic code and tampering anywhere."""
     aliases = import_aliases(s.tree for s in steps if s.tree is not None)
-    mine = [s for s in steps if s.origin == "student" and s.tree is not None]
-    defines = [top_level_names(s.tree) for s in mine]
-    loads = [name_loads(s.tree) for s in mine]
-    everywhere = [f for s in mine for f in dynamic_uses(s.cell_id, s.source, s.tree, aliases)]
+    stmts = _statements(steps)
+    defines = [top_level_names(ast.Module(body=[node], type_ignores=[])) for _, node in stmts]
+    loads = [name_loads(node) for _, node in stmts]
+    everywhere = [f for s in steps if s.origin == "student" and s.tree is not None
+                  for f in dynamic_uses(s.cell_id, s.source, s.tree, aliases)]
     student_defined = frozenset().union(*(t.defines for t in spec.tasks.values()))
     everywhere += tampering(steps, student_defined)
     out: dict[str, list[Finding]] = {}
     for task in spec.tasks.values():
         todo = [i for i, names in enumerate(defines) if names & task.defines]
         closure = set(todo)
-        while todo:                                   # the student cells this task's code reaches
+        while todo:                                   # the student statements this task's code reaches
             needed = loads[todo.pop()]
             for j, names in enumerate(defines):
                 if j not in closure and names & needed:
                     closure.add(j)
                     todo.append(j)
-        patterns = task.forbid + spec.forbid
-        found = [f for j in sorted(closure) for f in forbidden_uses(mine[j].cell_id, mine[j].source,
-                                                                      mine[j].tree, patterns, aliases)]
-        out[task.name] = found + everywhere
+        found: dict[tuple, Finding] = {}
+        for j in sorted(closure):
+            step, node = stmts[j]
+            for f in (forbidden_uses(step.cell_id, step.source, node, task.forbid + spec.forbid, aliases)
+                      + file_uses(step.cell_id, step.source, node, aliases)
+                      + runtime_imports(step.cell_id, step.source, node)):
+                found.setdefault((f.kind, f.name, f.cell_id, f.line), f)
+        out[task.name] = list(found.values()) + everywhere
     return out
+
+
+def _run_findings(steps: list[Step], origins: list, outcomes: list[CellOutcome]) -> tuple[list, dict]:
+    """Findings from the run: sandbox refusals (every task) and untrusted values (the check's task)."""
+    blocked = [Finding("sandbox", line.split("\t")[0], step.cell_id, 0, line.replace("\t", " "))
+               for step, out in zip(steps, outcomes) for line in out.blocked]
+    untrusted: dict[str, list[Finding]] = {}
+    for sc, out in zip(origins, outcomes):
+        if sc is not None and sc.role == "check" and out.ename == "UntrustedValueError":
+            kind = re.search(r"is an? ([\w.]+)", out.evalue)
+            name = kind.group(1).rsplit(".", 1)[-1] if kind else "?"
+            untrusted.setdefault(sc.task, []).append(Finding("untrusted", name, sc.id, 0, out.evalue[:200]))
+    return blocked, untrusted
 
 
 def score(spec: AssignmentSpec, origins: list[SourceCell | None], outcomes: list[CellOutcome],
@@ -179,7 +229,8 @@ def score(spec: AssignmentSpec, origins: list[SourceCell | None], outcomes: list
                   if sc is not None and sc.role == "check" and sc.task == task.name]
         passed = sum(c.outcome.ok for c in checks)
         found = findings.get(task.name, [])
-        points = 0.0 if found or not checks else round(task.points * passed / len(checks), 2)
+        zeroed = any(f.kind in ZEROING for f in found)
+        points = 0.0 if zeroed or not checks else round(task.points * passed / len(checks), 2)
         flags = sorted({f"{f.kind}:{f.name}" for f in found})
         if any(c.outcome.status in ("timeout", "not run") for c in checks):
             flags.append("timeout")
@@ -187,27 +238,49 @@ def score(spec: AssignmentSpec, origins: list[SourceCell | None], outcomes: list
     return results
 
 
-def grade_notebook(spec: AssignmentSpec, nb, *, runner: Runner = run_in_kernel,
-                   timeout: float = DEFAULT_TIMEOUT, path: str | Path = "submission.ipynb",
-                   note: str = "") -> SubmissionResult:
-    """Grade one submission already read (``nb``) against ``spec``; ``runner`` runs the assembled cells."""
-    steps, origins, notes = assemble(spec, nb)
+def _answers(spec: AssignmentSpec, nb) -> list[AnswerResult]:
+    out = []
+    for name, text in answer_texts(spec, nb).items():
+        handout = spec.answers[name].handout
+        blank = text is None or " ".join(text.split()) in ("", " ".join(handout.split()), ANSWER_STUB)
+        out.append(AnswerResult(name, spec.answers[name].points, text, ["needs_review"] + (["no-answer"] if blank else [])))
+    return out
+
+
+def grade_notebook(spec: AssignmentSpec, nb, *, runner: Runner | None = None, timeout: float = DEFAULT_TIMEOUT,
+                   path: str | Path = "submission.ipynb", note: str = "") -> SubmissionResult:
+    """Grade one submission already read (``nb``) against ``spec``; ``runner`` runs the assembled cells
+    (default: a fresh kernel in a :class:`~tinysr.assignments.sandbox.Sandbox`)."""
+    steps, origins, notes = assemble(spec, nb, guards=True)
     findings = scan_tasks(spec, steps)
-    outcomes = runner([s.source for s in steps], timeout)
+    if runner is None:
+        from .sandbox import Sandbox
+
+        with Sandbox(protect=[Path(path).resolve().parent]) as box:
+            outcomes = box.runner()([s.source for s in steps], timeout)
+    else:
+        outcomes = runner([s.source for s in steps], timeout)
+    blocked, untrusted = _run_findings(steps, origins, outcomes)
+    for task in spec.tasks:
+        findings[task] = findings.get(task, []) + untrusted.get(task, []) + blocked
     tasks = score(spec, origins, outcomes, findings)
+    answers = _answers(spec, nb)
     if note:
-        notes.insert(0, "assignment identified by cell ids: the notebook metadata was missing or changed")
-        for t in tasks:
-            t.flags.append(note)
+        declared = (nb.metadata.get("tinysr") or {}).get("assignment") if isinstance(nb.metadata.get("tinysr"), dict) \
+            else None
+        notes.insert(0, f"graded as {spec.assignment} because its cells are that assignment's; its metadata names "
+                        f"{declared!r}" if note == "metadata-mismatch" else
+                        f"assignment identified {note.replace('-', ' ')}: the notebook metadata was missing or changed")
+        for item in [*tasks, *answers]:
+            item.flags.append(note)
     for step, out in zip(steps, outcomes):
         if out.status == "timeout":
-            notes.append(f"the time limit of {timeout:g} s was reached in cell {step.cell_id}; later cells "
-                         "did not run")
+            notes.append(f"the time limit was reached in cell {step.cell_id}; its checks failed")
     errors = [(s.cell_id, o) for s, o in zip(steps, outcomes) if s.origin == "student" and o.status == "error"]
-    return SubmissionResult(Path(path), spec.assignment, tasks, notes, errors)
+    return SubmissionResult(Path(path), spec.assignment, tasks, notes, errors, answers=answers)
 
 
-def grade_submission(path: str | Path, specs: dict[str, AssignmentSpec], *, runner: Runner = run_in_kernel,
+def grade_submission(path: str | Path, specs: dict[str, AssignmentSpec], *, runner: Runner | None = None,
                      timeout: float = DEFAULT_TIMEOUT) -> SubmissionResult:
     """Read, identify and grade one submission file; problems reading it become ``SubmissionResult.error``."""
     import nbformat

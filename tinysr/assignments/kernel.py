@@ -4,8 +4,15 @@ This is what nbval and nbclient do, in the few lines the grader needs (``jupyter
 ``ipykernel`` come with the ``dev`` extra): every cell is run even after an error (a failing check must
 not hide the next one), stdin is off (``input()`` raises instead of hanging), and when the time limit is
 reached the kernel is killed, that cell is reported as stopped and the remaining ones as not run. The
-kernel's working directory is a fresh temporary folder, so student code does not write next to the
-submissions.
+kernel's working directory is a fresh temporary folder (or ``cwd``), so student code does not write next
+to the submissions.
+
+For grading, :func:`run_in_kernel` also takes a ``prelude`` (run first in every kernel, not reported: the
+sandbox's audit hook, :mod:`.sandbox`), an ``events`` callback whose lines are attached to the cell that
+was running (:attr:`CellOutcome.blocked`), and ``recover``: when a cell kills the kernel (``exit()``,
+``os._exit``, a crash) or runs past ``cell_timeout``, a fresh kernel replays the cells that had succeeded
+and the run goes on after that cell -- one student cell costs its own task, not the notebook. The total
+time limit still bounds everything, replays included.
 """
 from __future__ import annotations
 
@@ -13,20 +20,25 @@ import os
 import queue
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 __all__ = ["CellOutcome", "Runner", "run_in_kernel"]
+
+MAX_RESTARTS = 3
 
 
 @dataclass(frozen=True)
 class CellOutcome:
     """How one cell ended: ``status`` is "ok", "error", "timeout" (interrupted at the time limit) or
-    "not run" (after a timeout or a dead kernel); ``ename``/``evalue`` describe an error."""
+    "not run" (after a timeout or a dead kernel); ``ename``/``evalue`` describe an error; ``blocked`` the
+    sandbox's refusals while it ran (``"event<TAB>path"``)."""
 
     status: str
     ename: str = ""
     evalue: str = ""
+    blocked: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -77,33 +89,71 @@ def _run_one(km, kc, code: str, deadline: float) -> CellOutcome:
             return error or CellOutcome("ok")
 
 
+@contextmanager
+def _kernel(cwd: str, env: dict[str, str], prelude: str | None, startup_timeout: float) -> Iterator[tuple]:
+    km = _kernel_manager()
+    km.transport, km.ip = "ipc", os.path.join(cwd, f".kernel-{time.monotonic_ns()}")  # local sockets only
+    km.start_kernel(cwd=cwd, env=env)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=startup_timeout)
+        if prelude:
+            done = _run_one(km, kc, prelude, time.monotonic() + startup_timeout)
+            if not done.ok:
+                raise RuntimeError(f"the grader's prelude failed in the kernel: {done.describe()}")
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+@contextmanager
+def _folder(cwd: str | os.PathLike | None) -> Iterator[str]:
+    if cwd is not None:
+        yield str(cwd)
+        return
+    with tempfile.TemporaryDirectory(prefix="tinysr-grade-") as work:
+        yield work
+
+
 def run_in_kernel(sources: Sequence[str], timeout: float = 600.0, *, startup_timeout: float = 120.0,
-                  env: dict[str, str] | None = None) -> list[CellOutcome]:
+                  env: dict[str, str] | None = None, cwd: str | os.PathLike | None = None,
+                  prelude: str | None = None, events: Callable[[], list[str]] | None = None,
+                  recover: bool = False, cell_timeout: float | None = None) -> list[CellOutcome]:
     """Run ``sources`` in order in a new kernel; return one :class:`CellOutcome` per cell. ``timeout``
-    (seconds, > 0) bounds the whole run after the kernel is up; ``env`` defaults to this process's
-    environment (so ``TINYSR_PRESET`` and ``TINYSR_DATA`` reach the notebook)."""
+    (seconds, > 0) bounds the whole run after the first kernel is up; ``env`` defaults to this process's
+    environment (so ``TINYSR_PRESET`` and ``TINYSR_DATA`` reach the notebook); ``cwd`` defaults to a new
+    temporary folder. ``prelude``, ``events``, ``recover`` and ``cell_timeout``: see the module docstring."""
     if not timeout > 0:
         raise ValueError(f"timeout={timeout!r}: give the seconds a submission may run, > 0")
-    km = _kernel_manager()
-    with tempfile.TemporaryDirectory(prefix="tinysr-grade-") as cwd:
-        km.transport, km.ip = "ipc", os.path.join(cwd, "kernel")   # local sockets: nothing on the network
-        environment = dict(os.environ if env is None else env)
-        environment.setdefault("MPLBACKEND", "Agg")
-        environment.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-        km.start_kernel(cwd=cwd, env=environment)
-        kc = km.client()
-        kc.start_channels()
-        outcomes: list[CellOutcome] = []
-        try:
-            kc.wait_for_ready(timeout=startup_timeout)
-            deadline = time.monotonic() + timeout
-            for code in sources:
-                outcome = _run_one(km, kc, code, deadline)
-                outcomes.append(outcome)
-                if outcome.status == "timeout" or outcome.ename == "DeadKernelError":
-                    break
-        finally:
-            kc.stop_channels()
-            km.shutdown_kernel(now=True)
-    outcomes += [CellOutcome("not run")] * (len(sources) - len(outcomes))
-    return outcomes
+    environment = dict(os.environ if env is None else env)
+    environment.setdefault("MPLBACKEND", "Agg")
+    environment.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    outcomes: list[CellOutcome | None] = [None] * len(sources)
+    succeeded: list[int] = []
+    deadline, i, restarts = None, 0, 0
+    with _folder(cwd) as work:
+        while i < len(sources):
+            with _kernel(work, environment, prelude, startup_timeout) as (km, kc):
+                deadline = deadline or time.monotonic() + timeout
+                for j in succeeded:                            # after a restart: rebuild the state
+                    if _run_one(km, kc, sources[j], deadline).status == "timeout":
+                        break
+                if events is not None:
+                    events()                                   # replayed refusals were reported already
+                while i < len(sources):
+                    limit = min(deadline, time.monotonic() + cell_timeout) if cell_timeout else deadline
+                    out = _run_one(km, kc, sources[i], limit)
+                    if events is not None:
+                        out = CellOutcome(out.status, out.ename, out.evalue, tuple(events()))
+                    outcomes[i] = out
+                    i += 1
+                    if out.ok:
+                        succeeded.append(i - 1)
+                    if out.status == "timeout" or out.ename == "DeadKernelError":
+                        break
+            if not recover or restarts >= MAX_RESTARTS or time.monotonic() >= deadline:
+                break
+            restarts += 1
+    return [o or CellOutcome("not run") for o in outcomes]

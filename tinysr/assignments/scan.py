@@ -12,10 +12,14 @@ magic rewriting) and flags every use of a task's **forbidden names**, which take
   tinysr's top-level re-exports (``tinysr.rgb2ycbcr`` is ``tinysr.metrics.rgb2ycbcr``);
 - ``torch.nn.functional.softmax``: that one dotted name (and below it), through any alias.
 
-**Dynamic code** (``exec``, ``eval``, ``__import__``, ``importlib``, ``setattr``, ``globals()``, frame and
-``__dict__`` access, IPython magics and shell lines) could call or patch anything unseen, so any of it in a
-student cell is flagged too. The scan is a filter for the usual shortcuts, not a sandbox: the feedback
-names each finding's cell and line so a teacher can read it.
+**Dynamic code** (``exec``, ``eval``, ``compile``, ``__import__``, ``importlib``, ``runpy``, ``globals()``,
+``sys.modules``, frame and ``__dict__`` access, ``ctypes``, an explicit ``get_ipython()``) could call or
+patch anything unseen, so any of it in a student cell is flagged too. Habits are not: IPython magics and
+shell lines are neutralised before the scan (:mod:`.neutral`), and ``import gc``, ``inspect``, ``setattr``
+and ``vars`` are ordinary Python (a ``setattr`` on a module or on the checks' data is caught as tampering
+by :mod:`.tamper`). The same reader finds **file access** (``kind`` "file", :mod:`.access`). The scan is a
+filter for the usual shortcuts, not a sandbox (the kernel runs in one, :mod:`.sandbox`): the feedback names
+each finding's cell and line so a teacher can read it.
 """
 from __future__ import annotations
 
@@ -28,17 +32,17 @@ from typing import Iterable
 __all__ = ["Finding", "parse_cell", "import_aliases", "forbidden_uses", "dynamic_uses", "name_loads",
            "DYNAMIC_NAMES", "DYNAMIC_MODULES", "DYNAMIC_ATTRIBUTES"]
 
-DYNAMIC_NAMES = ("exec", "eval", "compile", "__import__", "globals", "vars", "setattr", "delattr",
-                 "get_ipython", "breakpoint", "__builtins__")
-DYNAMIC_MODULES = ("importlib", "builtins", "sys.modules", "sys._getframe", "inspect", "ctypes", "gc")
+DYNAMIC_NAMES = ("exec", "eval", "compile", "__import__", "globals", "get_ipython", "breakpoint", "__builtins__")
+DYNAMIC_MODULES = ("importlib", "builtins", "sys.modules", "sys._getframe", "ctypes", "runpy")
 DYNAMIC_ATTRIBUTES = ("__dict__", "__globals__", "__builtins__", "__code__", "__closure__", "f_globals",
                       "f_locals", "f_back", "__setattr__", "__subclasses__")
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One flagged use: ``kind`` is "forbidden", "dynamic" or "tampered"; ``name`` the pattern or name
-    matched; where it is (cell id, 1-based line) and that line's code."""
+    """One flagged use: ``kind`` is "forbidden", "file", "module", "dynamic", "tampered", "sandbox" (a blocked
+    access at run time) or "untrusted" (a value of the student's own type reached a check); ``name`` the
+    pattern or name matched; where it is (cell id, 1-based line, 0 when unknown) and that line's code."""
 
     kind: str
     name: str
@@ -47,7 +51,8 @@ class Finding:
     code: str
 
     def describe(self) -> str:
-        return f"{self.kind} {self.name!r} in cell {self.cell_id}, line {self.line}: `{self.code}`"
+        where = f"cell {self.cell_id}, line {self.line}" if self.line else f"cell {self.cell_id}"
+        return f"{self.kind} {self.name!r} in {where}: `{self.code}`"
 
 
 @dataclass(frozen=True)
@@ -161,14 +166,14 @@ def _line(source: str, line: int) -> str:
 
 
 def forbidden_uses(cell_id: str, source: str, tree: ast.AST, patterns: Iterable[str],
-                   aliases: dict[str, str]) -> list[Finding]:
-    """Every use of a forbidden pattern (forms: see the module docstring) in one cell, one per pattern and
-    line, in line order."""
+                   aliases: dict[str, str], kind: str = "forbidden") -> list[Finding]:
+    """Every use of a forbidden pattern (forms: see the module docstring) in one cell (or one statement of
+    it: ``tree`` may be any node), one per pattern and line, in line order, as findings of ``kind``."""
     found: dict[tuple[str, int], Finding] = {}
     for ref in _refs(tree, aliases):
         for pattern in patterns:
             if (pattern, ref.line) not in found and _matches(pattern, ref):
-                found[pattern, ref.line] = Finding("forbidden", pattern, cell_id, ref.line, _line(source, ref.line))
+                found[pattern, ref.line] = Finding(kind, pattern, cell_id, ref.line, _line(source, ref.line))
     return sorted(found.values(), key=lambda f: (f.line, f.name))
 
 

@@ -12,6 +12,11 @@ Cell metadata (``cell.metadata["tinysr"]``):
   ``{"role": "check", "task": "psnr_y"}``; a check wholly inside ``### BEGIN/END HIDDEN TESTS`` is hidden
   (the handout does not have it; the grader adds it back).
 
+- a **written answer** (graded by hand, like nbgrader's manually graded answers): a *markdown* cell with
+  ``{"role": "answer", "task": "adam_first_step", "points": 2}`` holding one ``### BEGIN SOLUTION`` region
+  (the model answer; the handout gets :data:`~tinysr.assignments.markers.ANSWER_STUB`). The grader collects
+  what the student wrote there into ``grades.csv`` (points empty, flag ``needs_review``) and the feedback.
+
 Every other code cell is *setup* (imports, data, a driver that calls the student's functions): restored
 from the source when grading, like the checks. ``forbid`` lists names a task's code must not use (see
 :mod:`tinysr.assignments.scan` for the forms); the notebook-level list applies to every task.
@@ -23,9 +28,9 @@ from dataclasses import dataclass, field
 
 from .markers import SolutionMarkerError, cell_label, find_regions, has_code, strip_source
 
-__all__ = ["AssignmentSpecError", "Task", "SourceCell", "AssignmentSpec", "read_spec", "top_level_names"]
+__all__ = ["AssignmentSpecError", "Task", "Answer", "SourceCell", "AssignmentSpec", "read_spec", "top_level_names"]
 
-ROLES = ("solution", "check")
+ROLES = ("solution", "check", "answer")
 
 
 class AssignmentSpecError(SolutionMarkerError):
@@ -35,7 +40,9 @@ class AssignmentSpecError(SolutionMarkerError):
 @dataclass(frozen=True)
 class SourceCell:
     """One code cell of the source: ``role`` in {"setup", "solution", "check"}; ``hidden`` for a check the
-    handout does not have; ``title`` the check's first line without ``# Check:``."""
+    handout does not have; ``title`` the check's first line without ``# Check:``; ``handout`` the cell as
+    the handout has it (solutions stubbed, hidden tests removed): what a submission's cell is matched
+    against when it has no id."""
 
     index: int
     id: str
@@ -44,6 +51,7 @@ class SourceCell:
     source: str
     hidden: bool = False
     title: str = ""
+    handout: str = ""
 
 
 @dataclass
@@ -59,19 +67,38 @@ class Task:
     defines: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A written answer graded by hand: the markdown cell ``cell_id`` (``index`` among all cells), its
+    points, and its text in the handout (``handout``, the model answer stubbed)."""
+
+    name: str
+    points: float
+    cell_id: str
+    index: int
+    handout: str
+
+
 @dataclass
 class AssignmentSpec:
-    """A validated solution notebook: ``cells`` are its code cells in order, ``tasks`` by name in order."""
+    """A validated solution notebook: ``cells`` are its code cells in order, ``tasks`` by name in order,
+    ``answers`` its written answers by name in order."""
 
     name: str
     assignment: str
     forbid: tuple[str, ...]
     cells: list[SourceCell]
     tasks: dict[str, Task]
+    answers: dict[str, Answer] = field(default_factory=dict)
 
     @property
     def max_points(self) -> float:
+        """The auto-graded points (written answers are counted apart, in :attr:`review_points`)."""
         return sum(t.points for t in self.tasks.values())
+
+    @property
+    def review_points(self) -> float:
+        return sum(a.points for a in self.answers.values())
 
     def cell(self, cell_id: str) -> SourceCell:
         return next(c for c in self.cells if c.id == cell_id)
@@ -133,11 +160,18 @@ def read_spec(nb, name: str = "notebook") -> AssignmentSpec:
             raise AssignmentSpecError(f"{where}: every cell needs a unique id (nbformat >= 4.5; the grader matches "
                                       f"cells by id); {'duplicate ' + repr(cid) if cid else 'missing'}")
         seen.add(cid)
-        regions = find_regions(cell.source, cell.cell_type, where)
-        if cell.cell_type != "code":
-            continue
         cm = _cell_meta(cell, where)
+        if cell.cell_type != "code":
+            if cm and cm["role"] == "answer" and cell.cell_type == "markdown":
+                _add_answer(spec, cm, index, cell, where)
+            else:
+                find_regions(cell.source, cell.cell_type, where)
+            continue
+        regions = find_regions(cell.source, cell.cell_type, where)
         role = cm["role"] if cm else "setup"
+        if role == "answer":
+            raise AssignmentSpecError(f"{where}: role 'answer' belongs on a markdown cell (a written answer), "
+                                      "not on a code cell")
         kinds = {kind for kind, _, _ in regions}
         if ("solution" in kinds) != (role == "solution"):
             raise AssignmentSpecError(f"{where}: a solution region belongs in a cell with metadata role "
@@ -159,10 +193,14 @@ def read_spec(nb, name: str = "notebook") -> AssignmentSpec:
             title = first.split(":", 1)[1].strip() if ":" in first else first.lstrip("# ")
             hidden = not has_code(strip_source(cell.source, "code", where)[0])
             spec.tasks[task].check_ids.append(cid)
-        spec.cells.append(SourceCell(index, cid, role, task, cell.source, hidden, title))
+        spec.cells.append(SourceCell(index, cid, role, task, cell.source, hidden, title,
+                                     strip_source(cell.source, "code", where)[0]))
     if not spec.tasks:
         raise SolutionMarkerError(f"{name}: no solution cell (metadata role 'solution' with a "
                                   "'### BEGIN SOLUTION' region), so there is nothing to hand out or grade")
+    for answer in spec.answers:
+        if answer in spec.tasks:
+            raise AssignmentSpecError(f"{name}: {answer!r} names both a task and a written answer; rename one")
     for task in spec.tasks.values():
         if not task.check_ids:
             raise AssignmentSpecError(f"{name}: task {task.name!r} has no check cell (role 'check'), so it "
@@ -170,18 +208,35 @@ def read_spec(nb, name: str = "notebook") -> AssignmentSpec:
     return spec
 
 
+def _points(cm: dict, where: str) -> float:
+    points = cm.get("points")
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or not points > 0:
+        raise AssignmentSpecError(f"{where}: task {cm['task']!r} needs \"points\": a number > 0, got {points!r}")
+    return float(points)
+
+
+def _add_answer(spec: AssignmentSpec, cm: dict, index: int, cell, where: str) -> None:
+    name = cm["task"]
+    if name in spec.answers:
+        raise AssignmentSpecError(f"{where}: written answer {name!r} already has its cell "
+                                  f"{spec.answers[name].cell_id}; one answer cell per name")
+    handout, counts = strip_source(cell.source, "markdown", where, answer=True)
+    if counts["solution"] != 1:
+        raise AssignmentSpecError(f"{where}: a written-answer cell holds exactly one '### BEGIN SOLUTION' region "
+                                  f"(the model answer), found {counts['solution']}")
+    spec.answers[name] = Answer(name, _points(cm, where), cell["id"], index, handout)
+
+
 def _add_task(spec: AssignmentSpec, cm: dict, cid: str, source: str, where: str) -> None:
     task = cm["task"]
     if task in spec.tasks:
         raise AssignmentSpecError(f"{where}: task {task!r} already has its solution cell "
                                   f"{spec.tasks[task].solution_id}; one solution cell per task")
-    points = cm.get("points")
-    if isinstance(points, bool) or not isinstance(points, (int, float)) or not points > 0:
-        raise AssignmentSpecError(f"{where}: task {task!r} needs \"points\": a number > 0, got {points!r}")
+    points = _points(cm, where)
     defines = top_level_names(source)
     if not defines:
         raise AssignmentSpecError(f"{where}: the solution cell of task {task!r} defines no top-level name "
                                   "(a function or class the checks call); the grader finds the student's "
                                   "code by these names")
-    spec.tasks[task] = Task(task, float(points), _strings(cm.get("forbid"), "forbid", where), cid,
+    spec.tasks[task] = Task(task, points, _strings(cm.get("forbid"), "forbid", where), cid,
                             defines=defines)

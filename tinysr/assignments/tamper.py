@@ -11,7 +11,11 @@ the oracle agree), or patches a module or a setup object (``np.testing.assert_al
   names the solutions define (``psnr_y``) are the student's to bind;
 - an assignment or ``del`` on an attribute or item of an imported module (anywhere, functions included),
   or of a setup/check object that a later source cell reads, and in-place methods on such an object
-  (``.clear()``, ``.update()``, ``.append()``, ``.fill_()``, any ``..._()``), outside a function's locals.
+  (``.clear()``, ``.update()``, ``.append()``, ``.fill_()``, any ``..._()``), outside a function's locals;
+  ``setattr(np.testing, ...)`` and ``delattr`` count as such assignments, and so does writing into a
+  namespace dictionary (``vars()[...] = ...``, ``locals()[...]``), which can rebind anything.
+
+The grader's own cells (origin "grader", e.g. the return-value guard) are protected like the source's.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from .scan import Finding, import_aliases
 
 __all__ = ["Step", "tampering", "MUTATORS"]
 
+NAMESPACES = frozenset({"vars", "locals", "globals"})     # writing into these rebinds names unseen
 MUTATORS = frozenset({"append", "extend", "insert", "remove", "pop", "popitem", "clear", "update", "setdefault",
                       "sort", "reverse", "add", "discard", "fill", "put", "itemset", "resize", "__setitem__",
                       "__delitem__"})
@@ -30,8 +35,8 @@ MUTATORS = frozenset({"append", "extend", "insert", "remove", "pop", "popitem", 
 
 @dataclass(frozen=True)
 class Step:
-    """A cell as the grader runs it: where its code came from (``origin`` "source" or "student") and its
-    parsed AST (None: it does not parse)."""
+    """A cell as the grader runs it: where its code came from (``origin`` "source", "student" or "grader")
+    and its parsed AST (None: it does not parse)."""
 
     cell_id: str
     origin: str
@@ -96,6 +101,8 @@ class _Mutations(ast.NodeVisitor):
 
     def _root(self, node) -> str | None:
         while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in NAMESPACES:
+                return node.func.id
             node = node.func if isinstance(node, ast.Call) else node.value
         if isinstance(node, ast.Name) and not any(node.id in scope for scope in self.locals):
             return node.id
@@ -125,6 +132,10 @@ class _Mutations(ast.NodeVisitor):
 
     def visit_Call(self, node) -> None:
         func = node.func
+        if isinstance(func, ast.Name) and func.id in ("setattr", "delattr") and node.args:
+            root = self._root(node.args[0])
+            if root:
+                self.found.append((root, node.lineno, "assign"))
         if isinstance(func, ast.Attribute) and (func.attr in MUTATORS or
                                                 (func.attr.endswith("_") and not func.attr.startswith("__"))):
             root = self._root(func.value)
@@ -157,7 +168,7 @@ def tampering(steps: list[Step], student_defined: frozenset[str]) -> list[Findin
     """Findings of kind "tampered" for the student steps of ``steps`` (the grader's run order);
     ``student_defined`` are the names the source's solution cells define."""
     symbols = [_symbols(s.tree) for s in steps]
-    source = [i for i, s in enumerate(steps) if s.origin == "source"]
+    source = [i for i, s in enumerate(steps) if s.origin != "student"]
     protected = set().union(*(symbols[i].mentions for i in source)) - student_defined
     data = set().union(*(symbols[i].binds for i in source)) - student_defined
     setup_aliases = import_aliases(steps[i].tree for i in source if steps[i].tree is not None)
@@ -185,7 +196,7 @@ def tampering(steps: list[Step], student_defined: frozenset[str]) -> list[Findin
         visitor = _Mutations()
         visitor.visit(step.tree)
         for root, line, how in visitor.found:
-            if (how == "assign" and root in modules) or (root in data and read_next(p, root)):
+            if root in NAMESPACES or (how == "assign" and root in modules) or (root in data and read_next(p, root)):
                 findings.append(Finding("tampered", root, step.cell_id, line, _at(lines, line)))
     return findings
 

@@ -20,7 +20,7 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
                    help="folder of HR training images (e.g. DIV2K_train_HR); default: the built-in photos")
     p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override any config field, e.g. --set search.w_lr=1e-3 or --set epochs=3")
+                   help="override any config field, e.g. --set search.w_lr=1e-3 or --set train.epochs=3")
     p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the first available)")
 
 

@@ -3,15 +3,18 @@
     tinysr notebooks DEST [--json]                    # chapters + assignment handouts + their README
     tinysr notebooks DEST --book [--preset NAME]      # every notebook executed, rendered to HTML + index.html
 
-The course ships inside the package (``tinysr/_course/``, copied from ``notebooks/`` when a wheel is
-built; in a repository checkout or an editable install, ``notebooks/`` itself). Copying writes the chapters
-(``DEST/00_setup_and_data.ipynb`` ...), the assignment *handouts* (``DEST/assignments/a1_....ipynb``:
-solutions stubbed and hidden checks removed by :func:`tinysr.assignments.handout`) and the assignments'
-``README.md``. ``--book`` executes every chapter and every assignment solution in a fresh kernel (in a
-scratch folder, with ``TINYSR_PRESET`` = ``--preset``) and writes each with its outputs as HTML
-(nbconvert), plus ``index.html``; a notebook that fails is rendered up to its error, listed as failed, and
-the command exits 2 after the others. Either way an existing file is never overwritten: if any target
-exists, nothing is written and the error names it.
+The course ships inside the package (``tinysr/_course/``, made from ``notebooks/`` when a wheel is built;
+in a repository checkout or an editable install, ``notebooks/`` itself). A wheel carries the assignment
+*handouts* only (``setup.py`` builds them; the solutions stay in the repository). Copying writes the
+chapters (``DEST/00_setup_and_data.ipynb`` ...), the assignment handouts (``DEST/assignments/a1_....ipynb``:
+from a checkout, solutions stubbed and hidden checks removed by :func:`tinysr.assignments.handout`; from a
+wheel, the packaged handouts as they are) and the assignments' ``README.md``. ``--book`` executes every
+chapter, and every assignment solution where there are solutions (a checkout; a wheel's handouts are
+rendered as they are, unexecuted, since they fail by design), in a fresh kernel (in a scratch folder, with
+``TINYSR_PRESET`` = ``--preset``) and writes each with its outputs as HTML (nbconvert), plus
+``index.html``; a notebook that fails is rendered up to its error, listed as failed, and the command exits 2
+after the others. Either way an existing file is never overwritten: if any target exists, nothing is
+written and the error names it.
 """
 from __future__ import annotations
 
@@ -61,6 +64,22 @@ def _solutions(src: Path) -> list[Path]:
     return sorted(p for p in (src / "assignments").glob("*.ipynb") if p.is_file())
 
 
+def _student_copy(path: Path):
+    """The handout of assignment notebook ``path``: built from a solution notebook (a checkout), or a
+    packaged handout as it is (a wheel); anything else is refused rather than copied (it could leak)."""
+    import nbformat
+
+    from ..assignments import count_solutions, handout, is_handout
+
+    nb = nbformat.read(str(path), as_version=4)
+    if count_solutions(nb, path.name):
+        return handout(nb, path.name)
+    if is_handout(nb):
+        return nb
+    raise ValueError(f"{path} is neither a solution notebook (no '### BEGIN SOLUTION' region) nor a handout "
+                     "(no stub); nothing was written. Reinstall tinysr, or fix the notebook's markers")
+
+
 def _refuse_existing(targets: list[Path]) -> None:
     taken = [t for t in targets if t.exists()]
     if taken:
@@ -74,14 +93,12 @@ def copy_course(dest: str | Path, src: str | Path | None = None) -> list[Path]:
     written files. Raises ``FileExistsError`` (nothing written) if any of them exists already."""
     import nbformat
 
-    from ..assignments import handout
-
     src, dest = Path(src) if src else course_dir(), Path(dest)
     if dest.exists() and not dest.is_dir():
         raise NotADirectoryError(f"DEST {dest} is a file; give a folder")
     plan: list[tuple[Path, object]] = [(dest / p.name, p) for p in _chapters(src)]
     for path in _solutions(src):                   # handouts built (and checked) before anything is written
-        plan.append((dest / "assignments" / path.name, handout(nbformat.read(str(path), as_version=4), path.name)))
+        plan.append((dest / "assignments" / path.name, _student_copy(path)))
     if (src / "assignments" / "README.md").is_file():
         plan.append((dest / "assignments" / "README.md", src / "assignments" / "README.md"))
     _refuse_existing([t for t, _ in plan])
@@ -121,7 +138,8 @@ def _execute(nb, timeout: int | None) -> str | None:
 def _index(entries: list[dict], preset: str) -> str:
     def items(group: str) -> str:
         return "\n".join(
-            f"<li><a href='{html.escape(e['html'])}'>{html.escape(e['title'])}</a> <small>({e['seconds']:.0f} s"
+            f"<li><a href='{html.escape(e['html'])}'>{html.escape(e['title'])}</a> <small>("
+            + (f"{e['seconds']:.0f} s" if e.get("ran", True) else "handout, not run")
             + (f"; <b style='color:#c00'>failed: {html.escape(e['error'])}</b>" if e["error"] else "") + ")</small></li>"
             for e in entries if e["group"] == group)
 
@@ -130,15 +148,18 @@ def _index(entries: list[dict], preset: str) -> str:
             f"<body style='font-family:sans-serif;max-width:50em;margin:2em auto'>\n<h1>tinysr: the course</h1>\n"
             f"<p>Every notebook executed at the <code>{html.escape(preset)}</code> preset on {when}.</p>\n"
             f"<h2>Chapters</h2>\n<ul>\n{items('chapter')}\n</ul>\n"
-            f"<h2>Assignments (solutions)</h2>\n<ul>\n{items('assignment')}\n</ul>\n</body></html>\n")
+            f"<h2>Assignments</h2>\n<ul>\n{items('assignment')}\n</ul>\n</body></html>\n")
 
 
 def render_book(dest: str | Path, src: str | Path | None = None, timeout: int | None = None) -> list[dict]:
     """Execute every chapter and assignment solution and write ``dest/<name>.html``,
     ``dest/assignments/<name>.html`` and ``dest/index.html``; one dict per notebook: ``notebook``, ``html``,
-    ``title``, ``seconds``, ``error`` (None when it ran through). Existing targets: ``FileExistsError``."""
+    ``title``, ``seconds``, ``error`` (None when it ran through), ``ran`` (False for a packaged handout,
+    rendered unexecuted). Existing targets: ``FileExistsError``."""
     import nbformat
     from nbconvert import HTMLExporter
+
+    from ..assignments.build import is_handout
 
     src, dest = Path(src) if src else course_dir(), Path(dest)
     jobs = [(p, Path(p.stem + ".html"), "chapter") for p in _chapters(src)]
@@ -147,16 +168,17 @@ def render_book(dest: str | Path, src: str | Path | None = None, timeout: int | 
     entries = []
     for path, rel, group in jobs:
         nb = nbformat.read(str(path), as_version=4)
+        ran = group == "chapter" or not is_handout(nb)         # a wheel's handouts fail by design: not run
         print(f"book: {path.name} ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
-        error = _execute(nb, timeout)
+        error = _execute(nb, timeout) if ran else None
         seconds = time.perf_counter() - t0
         print(f"book: {path.name} {'FAILED: ' + error if error else 'done'} in {seconds:.0f} s", file=sys.stderr)
         body, _ = HTMLExporter().from_notebook_node(nb)
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         (dest / rel).write_text(body, encoding="utf-8")
         entries.append({"notebook": str(path.relative_to(src)), "html": rel.as_posix(), "group": group,
-                        "title": _title(nb, path.stem), "seconds": seconds, "error": error})
+                        "title": _title(nb, path.stem), "seconds": seconds, "error": error, "ran": ran})
     (dest / "index.html").write_text(_index(entries, os.environ.get("TINYSR_PRESET", "default")), encoding="utf-8")
     return entries
 

@@ -137,7 +137,7 @@ def run_job(spec: Mapping[str, Any], out: str | Path, sets: Mapping[str, list], 
     t0 = time.perf_counter()
     cfg = Config.from_dict(spec["config"])
     dev = get_device(device)
-    folder = RunFolder(out, "study-run", resume=resume)
+    folder = RunFolder(out, "study-run", resume=resume, overwrite=None)
     folder.start(dev, job=spec["id"])
     supernet, oneshot = None, []
     if spec["kind"] == "searched":

@@ -127,6 +127,21 @@ def _wait_for(specs: Sequence[Mapping[str, Any]], root: Path) -> None:
         time.sleep(POLL_S)
 
 
+def _plan_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """What differs between two plans, short: the changed arguments, else the first job that differs and its keys."""
+    new = json.loads(json.dumps(new))
+    args = [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in ("budgets", "seeds", "random") if old.get(k) != new.get(k)]
+    if args:
+        return "; ".join(args)
+    jobs_old, jobs_new = old.get("jobs", []), new.get("jobs", [])
+    if len(jobs_old) != len(jobs_new):
+        return f"{len(jobs_old)} jobs -> {len(jobs_new)} jobs"
+    for a, b in zip(jobs_old, jobs_new):
+        if a != b:
+            return f"job {b.get('id')}: " + "; ".join(config_diff(a, b)[:3])
+    return "the plan file differs"
+
+
 def rerun_command(study_json: str | Path, run_id: str, benchmarks: str | Path | None) -> str:
     """The command that reruns ``run_id`` of a study.json."""
     parts = ["tinysr", "study", "--from", str(study_json), "--rerun", run_id, "--out", f"rerun-{run_id}", "--json"]
@@ -153,12 +168,11 @@ def run_study(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int, *,
         device = f"cuda:{os.environ.get('LOCAL_RANK', rank)}"
     root = Path(out)
     plan = {"budgets": list(map(int, budgets)), "seeds": seeds, "random": n_random, "jobs": specs}
-    folder = RunFolder(root, "study", resume=resume, active=rank == 0)
+    folder = RunFolder(root, "study", resume=resume, overwrite=None, active=rank == 0)
     if rank == 0:
         old = folder.read_json("plan.json")
         if resume and old is not None and old != json.loads(json.dumps(plan)):
-            changed = config_diff(old, plan)
-            raise ResumeMismatchError(f"cannot resume {root}: the study's plan changed ({'; '.join(changed[:4])}); "
+            raise ResumeMismatchError(f"cannot resume {root}: the study's plan changed ({_plan_change(old, plan)}); "
                                       "resume with the same --preset, --budgets, --seeds, --random and --set values")
         folder.write_json("plan.json", plan)
         folder.start(get_device(device), world)
