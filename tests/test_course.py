@@ -50,14 +50,14 @@ def test_eta_speaks_before_the_first_epoch_ends_for_a_paper_sized_run(monkeypatc
 def test_paper_search_prints_its_eta_before_the_first_epoch_ends(tmp_path, capsys):
     """A real paper-sized search (1000 epochs x 985 steps at 48 channels): the estimate comes after 10 steps."""
     from tinysr.config import override, preset
-    from tinysr.runstate import StopFlag
+    from tinysr.stop import StopFlag
     from tinysr.search import run_search
 
     cfg = override(preset("paper"), {"search.batch_size": 2, "search.hr_patch": 32})
     flag = StopFlag()
-    import tinysr.search as search_mod
+    import tinysr.eta as eta_mod
 
-    real = search_mod.Eta
+    real = eta_mod.Eta
 
     class Stopping(real):
         def step(self, done, end_of_epoch=False):
@@ -65,11 +65,11 @@ def test_paper_search_prints_its_eta_before_the_first_epoch_ends(tmp_path, capsy
             if done >= 10:
                 flag.set("test")
 
-    search_mod.Eta = Stopping
+    eta_mod.Eta = Stopping                          # the search's Progress makes its Eta from this module
     try:
         with pytest.raises(KeyboardInterrupt):
             run_search(cfg, out=tmp_path / "p", progress=False, stop=flag)
     finally:
-        search_mod.Eta = real
+        eta_mod.Eta = real
     err = capsys.readouterr().err
     assert "search: about" in err and "to go" in err

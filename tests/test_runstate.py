@@ -134,7 +134,7 @@ def test_sigterm_saves_a_checkpoint_and_resume_gives_the_same_result(tmp_path):
 
 
 def test_search_resume_after_stop_flag_is_identical(tmp_path):
-    from tinysr.runstate import StopFlag
+    from tinysr.stop import StopFlag
 
     cfg = tiny_search()
     ref = run_search(cfg, out=tmp_path / "ref", progress=False)

@@ -1,4 +1,5 @@
-"""An estimated time for long runs, measured from the run's own first steps and refined as it goes.
+"""An estimated time for long runs, measured from the run's own first steps and refined as it goes, and the
+progress bar beside it (:class:`Progress`).
 
 A run expected to take over :data:`THRESHOLD_S` (30 minutes) says so on stderr before its first epoch ends:
 ``search: about 73.2 h to go (0.268 s/step over the first 10 steps, 985,000 steps)``. The estimate is
@@ -10,7 +11,7 @@ import sys
 import time
 from typing import TextIO
 
-__all__ = ["Eta", "THRESHOLD_S", "format_duration"]
+__all__ = ["Eta", "Progress", "THRESHOLD_S", "format_duration"]
 
 THRESHOLD_S = 30 * 60
 
@@ -45,3 +46,28 @@ class Eta:
             print(f"{self.what}: about {format_duration(self.last)} to go ({per_step:.3f} s/step over {steps} "
                   f"steps, {self.total:,} steps in all); Ctrl-C stops and keeps a checkpoint to --resume",
                   file=self.stream, flush=True)
+
+
+class Progress:
+    """A run's progress bar (tqdm on stderr, ``bar=False`` hides it) and its :class:`Eta`, as one context:
+    ``advance(done, end_of_epoch)`` after every step, ``show(loss=..., psnr=...)`` at a record."""
+
+    def __init__(self, what: str, total: int, start: int = 0, *, enabled: bool = True, bar: bool = True) -> None:
+        from tqdm.auto import tqdm    # heavy, and only for a run
+
+        self.bar = tqdm(total=total, initial=start, desc=what, disable=not (bar and enabled), file=sys.stderr,
+                        leave=False)
+        self.eta = Eta(what, total, start, enabled=enabled)
+
+    def advance(self, done: int, end_of_epoch: bool = False) -> None:
+        self.bar.update(1)
+        self.eta.step(done, end_of_epoch)
+
+    def show(self, **values: float) -> None:
+        self.bar.set_postfix(**{k: f"{v:.2f}" for k, v in values.items()})
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()

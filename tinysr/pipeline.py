@@ -21,14 +21,14 @@ from typing import Any
 from .complexity import count_params, multi_adds
 from .config import Config
 from .data import BenchmarkImage, builtin_photos, load_benchmark, load_folder
+from .devices import get_device
 from .evaluate import evaluate, evaluate_bicubic
+from .paths import describe_roots, find_benchmarks
 from .report import write_report
 from .runstate import RunFolder
 from .search import SearchResult, run_search
 from .splits import lr_hr_pairs
 from .train import TrainResult, run_train
-from .devices import get_device
-from .paths import describe_roots, find_benchmarks
 
 __all__ = ["run_pipeline", "builtin_eval_set", "RunResult", "BUILTIN_SET", "load_sets"]
 

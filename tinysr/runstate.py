@@ -23,12 +23,9 @@ import json
 import math
 import platform
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 import time
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -38,8 +35,7 @@ import torch
 from .config import Config
 from .utils import atomic_save, atomic_write_text, safe_load
 
-__all__ = ["Meter", "RunFolder", "RunExistsError", "ResumeMismatchError", "StopFlag", "stop_signals", "config_diff",
-           "RUN_FILES"]
+__all__ = ["Meter", "RunFolder", "RunExistsError", "ResumeMismatchError", "config_diff", "RUN_FILES"]
 
 #: Files tinysr writes in a run folder (``--overwrite`` deletes these, and the run's own sub-folders, nothing else).
 RUN_FILES = ("run.json", "data.json", "config.json", "history.json", "checkpoint.pt", "genotype.json",
@@ -54,50 +50,6 @@ class RunExistsError(FileExistsError):
 
 class ResumeMismatchError(ValueError):
     """A resume was asked for with other settings, another genotype or another kind of run."""
-
-
-class StopFlag:
-    """Set by Ctrl-C, SIGTERM or a notebook's Stop button; loops check it between steps."""
-
-    def __init__(self) -> None:
-        self.hit, self.why = False, ""
-
-    def set(self, why: str = "stop requested") -> None:
-        self.hit, self.why = True, why
-
-    def __bool__(self) -> bool:
-        return self.hit
-
-    def call(self, callbacks, step: int, record: dict) -> None:
-        """``cb(step, record)`` for each callback; one that raises ``KeyboardInterrupt`` stops the run (set)."""
-        try:
-            for cb in callbacks:
-                cb(step, record)
-        except KeyboardInterrupt:
-            self.set("stopped by a callback")
-
-
-@contextmanager
-def stop_signals(flag: StopFlag | None = None) -> Iterator[StopFlag]:
-    """Turn SIGINT/SIGTERM into ``flag`` for the duration of a run (main thread only; elsewhere, e.g. a
-    widget callback thread, only ``flag.set()`` stops the loop). A second SIGINT raises
-    ``KeyboardInterrupt`` at once."""
-    flag = flag if flag is not None else StopFlag()
-    if threading.current_thread() is not threading.main_thread():
-        yield flag
-        return
-
-    def on_signal(signum, frame):  # noqa: ARG001
-        if flag.hit and signum == signal.SIGINT:
-            raise KeyboardInterrupt("second Ctrl-C: stopped at once (the last checkpoint is kept)")
-        flag.set("Ctrl-C" if signum == signal.SIGINT else "SIGTERM")
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield flag
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
 
 
 class Meter:
@@ -264,6 +216,29 @@ class RunFolder:
         return json.loads(p.read_text()) if p is not None and p.is_file() else None
 
     # -- checkpoints -----------------------------------------------------------------------------------
+    def restore(self, cfg: Config, objects: Mapping[str, Any], world: int = 1,
+                genotype: Mapping[str, Any] | None = None) -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
+        """Resume: every object's ``load_state_dict`` from the checkpoint, and torch's global generator; returns
+        ``(history, step, states)`` (``([], 0, {})`` for a fresh run). A checkpoint of another world size is
+        refused: each global batch was split across that many ranks."""
+        state = self.load(cfg, genotype)
+        if state is None:
+            return [], 0, {}
+        states = state["states"]
+        if states.get("world_size", 1) != world:
+            raise ValueError(f"{self.path} was checkpointed by {states.get('world_size', 1)} process(es); resume it "
+                             f"with the same number (now {world}), since each global batch is split across them")
+        for name, obj in objects.items():
+            obj.load_state_dict(states[name])
+        torch.set_rng_state(states["torch_rng"])
+        return state["history"], state["step"], states
+
+    def checkpoint(self, objects: Mapping[str, Any], history: list[dict[str, Any]], step: int, cfg: Config,
+                   world: int = 1, genotype: Mapping[str, Any] | None = None, **extra: Any) -> None:
+        """:meth:`save` every object's ``state_dict``, torch's global generator, the world size and ``extra``."""
+        self.save({**{name: obj.state_dict() for name, obj in objects.items()}, "torch_rng": torch.get_rng_state(),
+                   "world_size": world, **extra}, history, step, cfg, genotype)
+
     def save(self, states: Mapping[str, Any], history: list[dict[str, Any]], step: int, cfg: Config,
              genotype: Mapping[str, Any] | None = None) -> None:
         """Atomically write ``checkpoint.pt`` (``states`` plus step, kind, config, genotype) and

@@ -20,7 +20,6 @@ Outputs in ``out``: ``run.json``, ``data.json``, ``config.json``, ``history.json
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -31,18 +30,19 @@ import torch
 from .architect import Architect, Batch, hessian_vector_product  # noqa: F401  (re-exported)
 from .config import Config
 from .data import PatchSampler
-from .distributed import any_rank, average_grads, barrier, broadcast_params, init, rank_world, shard
-from .eta import Eta
+from .devices import get_device, module_dtype, to_device
+from .distributed import average_grads, barrier, broadcast_params, init, rank_world, shard
+from .eta import Progress
 from .genotype import Genotype
 from .losses import get_loss
 from .metrics import calculate_psnr_pt
-from .runstate import Meter, RunFolder, StopFlag, stop_signals
-from .splits import search_photos
+from .runstate import Meter, RunFolder
 from .space import SuperNet
-from .space.speed import apply_switches
 from .space.cost import budget_penalty, derived_size, expected_size, genotype_size, released_cost
 from .space.derive import derive_in_budget
-from .devices import get_device, module_dtype, to_device
+from .space.speed import apply_switches
+from .splits import search_photos
+from .stop import StopFlag, stop_signals
 from .utils import seed_everything
 
 __all__ = ["Search", "SearchResult", "run_search", "budget_of", "Callback"]
@@ -219,75 +219,52 @@ def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Pa
                stop: StopFlag | None = None) -> SearchResult:
     """Run the search described by ``cfg`` (seeded by ``cfg.seed``) and derive a genotype; see the module
     docstring. ``stop``: a flag another thread may set to stop between steps."""
-    from tqdm.auto import tqdm
-
+    # -- set up: the run folder, the data streams, the supernet and its optimisers; resume if asked
     s, spe = cfg.search, cfg.search.steps_per_epoch
     rank, world = init()
-    for name, size in (("search.batch_size", s.batch_size), ("search.arch_batch_size", s.arch_batch_size)):
-        if size % world:
-            raise ValueError(f"{name}={size} is not divisible by the {world} processes of torchrun: each global "
-                             f"batch is split evenly across the ranks; use a multiple of {world}")
+    _check_divisible(s, world)
     folder = RunFolder(out, "search", resume=resume, overwrite=overwrite, active=rank == 0)
     barrier()
     seed_everything(cfg.seed)
     train, arch = search_photos(cfg)
     search = Search(cfg, device)
-    dev = search.device
-    streams = dict(zip(("train_stream", "arch_stream", "probe_stream"), _streams(cfg, train, arch)))
-    probe = streams["probe_stream"].next_batch()
-    history, meter, start = [], Meter(), 0
-    if (state := folder.load(cfg)) is not None:
-        search.load_state_dict(state["states"]["search"])
-        for name in ("train_stream", "arch_stream"):
-            streams[name].load_state_dict(state["states"][name])
-        torch.set_rng_state(state["states"]["torch_rng"])
-        meter.load_state_dict(state["states"]["meter"])
-        history, start = state["history"], state["step"]
-        if state["states"].get("world_size", 1) != world:
-            raise ValueError(f"{out} was checkpointed by {state['states'].get('world_size', 1)} process(es); resume "
-                             f"it with the same number (now {world}), since each global batch is split across them")
-    folder.start(dev, world)
+    train_stream, arch_stream, probe_stream = _streams(cfg, train, arch)
+    probe, meter = probe_stream.next_batch(), Meter()
+    state = {"search": search, "meter": meter, "train_stream": train_stream, "arch_stream": arch_stream}
+    history, start, _ = folder.restore(cfg, state, world)
+    folder.start(search.device, world)
     folder.write_data({"train": sorted(train), "arch": sorted(arch), "val": []})
-
-    def save(step: int) -> None:
-        folder.save({"search": search.state_dict(), "meter": meter.state_dict(), "torch_rng": torch.get_rng_state(),
-                     "world_size": world,
-                     **{n: streams[n].state_dict() for n in ("train_stream", "arch_stream")}}, history, step, cfg)
-
     total = s.epochs * spe
-    bar = tqdm(total=total, initial=start, desc="search", disable=not progress or rank != 0, file=sys.stderr,
-               leave=False)
-    eta = Eta("search", total, start, enabled=rank == 0)
-    with stop_signals(stop) as flag:
+    # -- the loop: a weight step (and, after warm-up, architecture steps) per iteration; records, checkpoints
+    with stop_signals(stop) as flag, Progress("search", total, start, enabled=rank == 0, bar=progress) as bar:
         for step in range(start, total):
-            epoch = step // spe
-            batch = streams["train_stream"].next_batch()
-            arch_batches = [streams["arch_stream"].next_batch()
-                            for _ in range(s.arch_steps)] if epoch >= s.warmup_epochs else None
-            meter.add(search.step(batch, arch_batches, epoch), step)
-            done = step + 1
+            epoch, done = step // spe, step + 1
+            arch_batches = [arch_stream.next_batch() for _ in range(s.arch_steps)] if epoch >= s.warmup_epochs else None
+            meter.add(search.step(train_stream.next_batch(), arch_batches, epoch), step)
             if done % spe == 0:
                 search.sched.step()
             if rank == 0 and (done % spe == 0 or (s.log_every and done % s.log_every == 0)):
-                rec = {"step": done, "epoch": epoch + 1, **meter.read(_advice(search)),
-                       "w_lr": search.w_optim.param_groups[0]["lr"], **search.record(probe)}
-                history.append(rec)
-                bar.set_postfix(loss=f"{rec['loss']:.2f}", psnr=f"{rec['psnr']:.2f}")
-                flag.call(callbacks, done, rec)        # a callback may stop the run: checkpoint, then stop
-            bar.update(1)
-            eta.step(done, done % spe == 0)
-            if world > 1 and any_rank(bool(flag), dev) and not flag:
-                flag.set("another rank was stopped")
+                history.append({"step": done, "epoch": epoch + 1, **meter.read(_advice(search)),
+                                "w_lr": search.w_optim.param_groups[0]["lr"], **search.record(probe)})
+                bar.show(loss=history[-1]["loss"], psnr=history[-1]["psnr"])
+                flag.call(callbacks, done, history[-1])        # a callback may stop the run: checkpoint, then stop
+            bar.advance(done, done % spe == 0)
+            flag.agree(world, search.device)
             if done % spe == 0 or flag:
-                save(done)
+                folder.checkpoint(state, history, done, cfg, world)
             if flag:
-                bar.close()
-                raise KeyboardInterrupt(f"search stopped after step {done} ({flag.why}); the checkpoint is saved: "
-                                        f"resume with --resume (resume=True){f' --out {out}' if out else ''}")
-    bar.close()
+                flag.stop("search", done, out)
+    # -- the result: the derived genotype
     genotype = search.derive()
     if folder.active:
-        save(total)
+        folder.checkpoint(state, history, total, cfg, world)
         genotype.to_json(folder.file("genotype.json"))
         folder.finish()
     return SearchResult(genotype=genotype, history=history, out=folder.path, net=search.net)
+
+
+def _check_divisible(s, world: int) -> None:
+    for name, size in (("search.batch_size", s.batch_size), ("search.arch_batch_size", s.arch_batch_size)):
+        if size % world:
+            raise ValueError(f"{name}={size} is not divisible by the {world} processes of torchrun: each global "
+                             f"batch is split evenly across the ranks; use a multiple of {world}")

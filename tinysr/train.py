@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import os
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -27,18 +26,19 @@ import torch
 
 from .config import Config
 from .data import PatchSampler
-from .distributed import any_rank, barrier
+from .devices import get_device, module_device, module_dtype, to_device
+from .distributed import barrier
 from .distributed import init as init_distributed
-from .eta import Eta
+from .eta import Progress
 from .genotype import Genotype, get_genotype
 from .inference import super_resolve
 from .losses import get_loss
 from .metrics import calculate_psnr
 from .model import DLSRNet, load_model, save_model
-from .runstate import Meter, RunFolder, StopFlag, stop_signals
+from .runstate import Meter, RunFolder
 from .space.speed import apply_switches
 from .splits import train_photos, validation_pairs
-from .devices import get_device, module_device, module_dtype, to_device
+from .stop import StopFlag, stop_signals
 from .utils import seed_everything
 
 __all__ = ["Trainer", "TrainResult", "run_train", "build_model", "validation_psnr", "ema_update"]
@@ -147,91 +147,81 @@ def run_train(genotype: Genotype | str | Path | None, cfg: Config, *, out: str |
               callbacks: Iterable[Callable[[int, dict], None]] = (), stop: StopFlag | None = None) -> TrainResult:
     """Train ``genotype`` with ``cfg.train`` on ``cfg.data`` (seeded by ``cfg.seed``); see the module
     docstring. ``callbacks`` get ``cb(step, record)`` after each epoch."""
-    from tqdm.auto import tqdm
-
-    t, scale = cfg.train, cfg.data.scale
+    # -- set up: the run folder, the network and its optimiser, the patch stream, validation; resume if asked
+    t, scale, spe = cfg.train, cfg.data.scale, cfg.train.steps_per_epoch
     rank, world = init_distributed()
     if t.batch_size % world:
         raise ValueError(f"train.batch_size={t.batch_size} is not divisible by the {world} processes")
     folder = RunFolder(out, "train", resume=resume, overwrite=overwrite, active=rank == 0)
     barrier()
-    dev = get_device(device)
-    if world > 1 and dev.type == "cuda":
-        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
+    dev = _rank_device(device, rank, world)
     seed_everything(cfg.seed + rank)
     trainer = Trainer(build_model(genotype, cfg, init).to(dev), cfg, ddp=world > 1)
     photos = train_photos(cfg)
-    names = sorted(photos)
-    if world > 1:
-        names = [names[i] for i in torch.utils.data.DistributedSampler(range(len(names)), world, rank, shuffle=False)]
-    stream = PatchSampler({n: photos[n] for n in names}, scale, t.hr_patch, t.batch_size // world,
-                          seed=cfg.seed + 1000 * rank)
+    stream, meter = _stream(cfg, photos, rank, world), Meter()
     val_source, val = validation_pairs(cfg) if rank == 0 else ("", {})
-    geno = trainer.model.genotype.to_dict()
-    history, best, start, meter = [], float("-inf"), 0, Meter()
-    if (state := folder.load(cfg, geno)) is not None:
-        trainer.load_state_dict(state["states"]["trainer"])
-        stream.load_state_dict(state["states"]["stream"])
-        meter.load_state_dict(state["states"]["meter"])
-        torch.set_rng_state(state["states"]["torch_rng"])
-        history, start, best = state["history"], state["step"], state["states"]["best"]
-        if state["states"].get("world_size", 1) != world:
-            raise ValueError(f"{out} was checkpointed by {state['states'].get('world_size', 1)} process(es); resume "
-                             f"it with the same number (now {world})")
+    geno, state = trainer.model.genotype.to_dict(), {"trainer": trainer, "stream": stream, "meter": meter}
+    history, start, saved = folder.restore(cfg, state, world, geno)
+    best = saved.get("best", float("-inf"))
     folder.start(dev, world, genotype=geno)
     folder.write_data({"train": sorted(photos), "arch": [], "val": sorted(val), "val_source": val_source})
     folder.write_json("genotype.json", geno)
-
-    def save(step: int) -> None:
-        folder.save({"trainer": trainer.state_dict(), "stream": stream.state_dict(), "best": best,
-                     "meter": meter.state_dict(), "torch_rng": torch.get_rng_state(), "world_size": world},
-                    history, step, cfg, geno)
-
-    def end_of_epoch(step: int) -> None:
-        nonlocal best
-        w_lr = trainer.optim.param_groups[0]["lr"]
-        trainer.sched.step()
-        if rank != 0:
-            return
-        psnr = validation_psnr(trainer.scored, val.values(), scale, dev) if val else float("nan")
-        trainer.model.train()
-        rec = {"step": step, "epoch": step // spe, "psnr": psnr, "w_lr": w_lr,
-               **meter.read(f"The usual cause is a learning rate that is too high (train.w_lr now {w_lr:g}); "
-                            f"lower it, e.g. --set train.w_lr={w_lr / 10:g}")}
-        history.append(rec)
-        bar.set_postfix(loss=f"{rec['loss']:.2f}", psnr=f"{psnr:.2f}")
-        if folder.active:
-            save_model(trainer.scored, folder.file("last.pt"), config=cfg)
-            if psnr > best or not folder.file("model.pt").exists():
-                save_model(trainer.scored, folder.file("model.pt"), config=cfg, extra={"val": val_source})
-        best = max(best, psnr) if psnr == psnr else best
-        save(step)
-        flag.call(callbacks, step, rec)          # a callback may stop the run (the checkpoint is saved)
-
-    spe = t.steps_per_epoch
-    bar = tqdm(total=t.epochs * spe, initial=start, desc="train", file=sys.stderr,
-               disable=not progress or rank != 0, leave=False)
-    eta = Eta("train", t.epochs * spe, start, enabled=rank == 0)
     trainer.model.train()
-    with stop_signals(stop) as flag:
+    # -- the loop: a step per batch; at each epoch's end the schedule, validation, the best model, a checkpoint
+    with stop_signals(stop) as flag, Progress("train", t.epochs * spe, start, enabled=rank == 0, bar=progress) as bar:
         for step in range(start, t.epochs * spe):
-            meter.add({"loss": trainer.step(tuple(x.to(dev) for x in stream.next_batch()))}, step)
-            bar.update(1)
-            eta.step(step + 1, (step + 1) % spe == 0)
-            if world > 1 and any_rank(bool(flag), dev) and not flag:
-                flag.set("another rank was stopped")
-            if (step + 1) % spe == 0:
-                end_of_epoch(step + 1)
-            elif flag:
-                save(step + 1)
+            done = step + 1
+            meter.add({"loss": trainer.step(stream.next_batch())}, step)
+            bar.advance(done, done % spe == 0)
+            flag.agree(world, dev)
+            if done % spe == 0:
+                w_lr = trainer.optim.param_groups[0]["lr"]
+                trainer.sched.step()
+                if rank == 0:
+                    psnr = validation_psnr(trainer.scored, val.values(), scale, dev) if val else float("nan")
+                    trainer.model.train()
+                    history.append({"step": done, "epoch": done // spe, "psnr": psnr, "w_lr": w_lr,
+                                    **meter.read(_advice(w_lr))})
+                    bar.show(loss=history[-1]["loss"], psnr=psnr)
+                    _keep_models(folder, trainer, cfg, improved=psnr > best, val_source=val_source)
+                    best = max(best, psnr) if psnr == psnr else best
+            if done % spe == 0 or flag:
+                folder.checkpoint(state, history, done, cfg, world, geno, best=best)
+            if done % spe == 0 and rank == 0:
+                flag.call(callbacks, done, history[-1])          # a callback may stop the run (checkpoint saved)
             if flag:
-                bar.close()
-                raise KeyboardInterrupt(f"training stopped after step {step + 1} ({flag.why}); the checkpoint is "
-                                        "saved: resume with --resume (resume=True)")
-    bar.close()
+                flag.stop("training", done, out)
+    # -- the result: the best validated model
     if world > 1:
         barrier()
     folder.finish(best_psnr=best)
     final = load_model(folder.file("model.pt"))[0].to(dev) if folder.active and folder.file("model.pt").exists() \
         else trainer.scored
     return TrainResult(model=final.eval(), history=history, best_psnr=best, out=folder.path)
+
+
+def _rank_device(device: str | None, rank: int, world: int) -> torch.device:
+    dev = get_device(device)
+    return torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank))) if world > 1 and dev.type == "cuda" else dev
+
+
+def _stream(cfg: Config, photos: dict, rank: int, world: int) -> PatchSampler:
+    """This rank's patch stream: under torchrun each rank draws from its own shard of the photos."""
+    names = sorted(photos)
+    if world > 1:
+        names = [names[i] for i in torch.utils.data.DistributedSampler(range(len(names)), world, rank, shuffle=False)]
+    return PatchSampler({n: photos[n] for n in names}, cfg.data.scale, cfg.train.hr_patch,
+                        cfg.train.batch_size // world, seed=cfg.seed + 1000 * rank)
+
+
+def _keep_models(folder: RunFolder, trainer: Trainer, cfg: Config, *, improved: bool, val_source: str) -> None:
+    """``last.pt`` after every epoch; ``model.pt`` when validation improved (or when there is none yet)."""
+    if folder.active:
+        save_model(trainer.scored, folder.file("last.pt"), config=cfg)
+        if improved or not folder.file("model.pt").exists():
+            save_model(trainer.scored, folder.file("model.pt"), config=cfg, extra={"val": val_source})
+
+
+def _advice(w_lr: float) -> str:
+    return (f"The usual cause is a learning rate that is too high (train.w_lr now {w_lr:g}); lower it, e.g. "
+            f"--set train.w_lr={w_lr / 10:g}")

@@ -36,7 +36,7 @@ from matplotlib.figure import Figure
 
 from .. import config as C
 from ..eta import format_duration
-from ..runstate import StopFlag
+from ..stop import StopFlag
 from .capture import to_output
 from .figures import LiveFigure, search_figure
 from .form import SEARCH_FIELDS, ConfigPanel
