@@ -1,6 +1,9 @@
 """The grader's logic, in process and fast: the bug suite (typical wrong solutions score below full marks,
-the solutions score full marks), unsolved tasks fail every check, the scans (forbidden names, dynamic
-code, tampering) and the assembly of a submission (checks restored by id, hidden checks added).
+the solutions score full marks), unsolved tasks fail every check, the scans (forbidden names, file access,
+modules written at run time, dynamic code, tampering), habits that are not penalised (magics, shell lines,
+gc/inspect/setattr/vars), values of the student's own types refused before a check compares them, the
+assembly of a submission (checks restored by id, else by content; hidden checks added), identification
+(cells over metadata) and written answers collected for review.
 
 Cells run here with ``exec`` in this process (:class:`InProcess`), which shares each notebook's setup
 between runs; the real kernel runner is exercised end to end in ``tests/test_grading_e2e.py``."""
@@ -13,7 +16,8 @@ import nbformat
 import pytest
 import torch
 
-from tinysr.assignments import STUB, CellOutcome, assemble, grade_notebook, identify, load_specs, scan_tasks
+from tinysr.assignments import (ANSWER_STUB, STUB, CellOutcome, assemble, feedback_markdown, grade_notebook,
+                                grade_submission, grades_csv, identify, load_specs, scan_tasks, strip_solutions)
 from tinysr.assignments.scan import forbidden_uses, import_aliases, parse_cell
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +87,7 @@ def _grade(run_here: InProcess, assignment: str, nb, task: str | None = None):
     spec = SPECS[assignment]
     run_here.stop = None
     if task is not None:
-        steps, origins, _ = assemble(spec, nb)
+        steps, origins, _ = assemble(spec, nb, guards=True)
         run_here.stop = 1 + max(i for i, o in enumerate(origins) if o is not None and o.role == "check"
                                 and o.task == task)
     result = grade_notebook(spec, nb, runner=run_here, timeout=60)
@@ -278,9 +282,10 @@ def test_a_helper_cell_that_calls_the_oracle_is_part_of_the_task():
     ("pairs.clear()", "tampered:pairs"),
     ("def psnr_y(a, b, c):\n    global scale\n    scale = 0\n    return 0.0", "tampered:scale"),
     ("exec('x = 1')", "dynamic:exec"),
-    ("%time x = 1", "dynamic:get_ipython"),
-    ("!ls", "dynamic:get_ipython"),
+    ("get_ipython().run_line_magic('time', 'x = 1')", "dynamic:get_ipython"),
     ("import sys\nsys.modules['tinysr'] = None", "dynamic:sys.modules"),
+    ("setattr(np.testing, 'assert_allclose', print)", "tampered:np"),
+    ("vars()['abs'] = lambda x: 0.0", "tampered:vars"),
 ])
 def test_tampering_and_dynamic_code_zero_every_task(code, flag):
     found = _findings("a4_psnr_y", {}, [("a4-07", code)])
@@ -292,6 +297,12 @@ def test_tampering_and_dynamic_code_zero_every_task(code, flag):
     "import numpy as np\nfrom pathlib import Path",
     "def helper(img):\n    img = img.copy()\n    img[0] = 0\n    return img",
     "import torch\nlayer = torch.nn.Conv2d(3, 3, 1)\ntorch.nn.init.zeros_(layer.weight)",
+    "import gc\ngc.collect()",                                         # habits, not cheating
+    "import inspect\nprint(inspect.getsource(psnr_y))",
+    "class Box:\n    pass\nbox = Box()\nsetattr(box, 'size', 3)\nprint(vars(box))",
+    "%timeit psnr_y(sr, hr, scale)\n!pip install numpy\npsnr_y?",
+    "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig('scratch.png')",    # not a task's code
+    "import numpy as np\nfrom tinysr.metrics import calculate_psnr\nprint(calculate_psnr(sr, hr, 2))",
 ])
 def test_ordinary_student_code_is_not_flagged(code):
     assert _findings("a4_psnr_y", {}, [("a4-07", code)]) == {"rgb_to_y": [], "psnr_y": []}
@@ -323,12 +334,160 @@ def test_checks_are_restored_by_id_whatever_the_student_did_to_them():
     assert assemble(spec, nb)[2] == ["solution cell a4-07 (task psnr_y) is missing from the submission"]
 
 
-def test_submissions_are_identified_by_metadata_else_by_cell_ids():
+def test_submissions_are_identified_by_their_cells_else_by_metadata():
     nb = copy.deepcopy(NOTEBOOKS["a2_mixed_op_and_derive"])
     assert identify(nb, SPECS) == (SPECS["a2_mixed_op_and_derive"], "")
     del nb.metadata["tinysr"]
     assert identify(nb, SPECS) == (SPECS["a2_mixed_op_and_derive"], "by-cell-ids")
     for c in nb.cells:
         c["id"] = "x" + c["id"]
+    assert identify(nb, SPECS) == (SPECS["a2_mixed_op_and_derive"], "by-content")
+    nb.metadata["tinysr"] = {"assignment": "a2_mixed_op_and_derive"}
+    for c in nb.cells:
+        c.source = "# rewritten\n" + c.source
+    assert identify(nb, SPECS) == (SPECS["a2_mixed_op_and_derive"], "")            # the cells say nothing
+    del nb.metadata["tinysr"]
     spec, why = identify(nb, SPECS)
     assert spec is None and why.startswith("unidentified: it has no tinysr.assignment metadata"), why
+
+
+# -- a grader that cannot be fooled, and is fair -----------------------------------------------------------------
+def _cell_of(nb, cell_id: str):
+    return next(c for c in nb.cells if c.get("id") == cell_id)
+
+
+def _code_cell(source: str, cid: str | None = None):
+    cell = nbformat.v4.new_code_cell(source)
+    if cid is None:
+        cell.pop("id", None)
+    else:
+        cell["id"] = cid
+    return cell
+
+
+RIGGED = '''class Rigged(float):
+    """Equal to, within any tolerance of, and smaller than anything: a PSNR that computes nothing."""
+    def __sub__(self, other):
+        return Rigged(0.0)
+    __rsub__ = __sub__
+    def __abs__(self):
+        return Rigged(0.0)
+    def __eq__(self, other):
+        return True
+    def __lt__(self, other):
+        return True
+    __le__ = __lt__
+    __hash__ = float.__hash__
+
+
+def psnr_y(img, img2, crop_border):
+    return Rigged(0.0)
+'''
+
+
+def test_a_rigged_float_is_refused_before_any_check_compares_it(run_here):
+    """A psnr_y returning a float subclass whose -, == and < are rigged used to score 8/10 computing nothing."""
+    nb = copy.deepcopy(NOTEBOOKS["a4_psnr_y"])
+    _cell_of(nb, "a4-07").source = RIGGED
+    tasks, result = _grade(run_here, "a4_psnr_y", nb)
+    assert tasks["rgb_to_y"].points == 4 and tasks["psnr_y"].points == 0, {t: v.points for t, v in tasks.items()}
+    assert "untrusted:Rigged" in tasks["psnr_y"].flags, tasks["psnr_y"].flags
+    failed = {c.outcome.ename for c in tasks["psnr_y"].checks}
+    assert failed == {"UntrustedValueError"}, failed
+    assert "a type your notebook defines" in feedback_markdown(result)
+
+
+def _without_ids(nb) -> str:
+    """``nb`` as an older tool saves it: nbformat 4.4, no cell ids."""
+    import json
+
+    data = json.loads(nbformat.writes(nb))
+    data["nbformat_minor"] = 4
+    for cell in data["cells"]:
+        cell.pop("id", None)
+    return json.dumps(data)
+
+
+def test_the_a4_solution_saved_without_cell_ids_scores_full_marks_without_flags(run_here, tmp_path):
+    path = tmp_path / "old_tool.ipynb"
+    path.write_text(_without_ids(NOTEBOOKS["a4_psnr_y"]))
+    assert all("id" not in c for c in nbformat.read(str(path), as_version=4).cells)
+    result = grade_submission(path, SPECS, runner=run_here, timeout=60)
+    assert result.points == result.max_points == 10, [(t.task, t.points, t.flags) for t in result.tasks]
+    assert not any(t.flags for t in result.tasks) and not result.notes, (result.notes, [t.flags for t in result.tasks])
+    steps, origins, _ = assemble(SPECS["a4_psnr_y"], nbformat.read(str(path), as_version=4))
+    student = [s.cell_id for s in steps if s.origin == "student"]
+    assert student == ["a4-03", "a4-07"], student                 # the setup cell was matched, never scanned
+
+
+def test_an_edited_setup_cell_without_ids_is_still_the_setup_cell():
+    nb = nbformat.reads(_without_ids(NOTEBOOKS["a4_psnr_y"]), as_version=4)
+    nb.cells[1].source = nb.cells[1].source.replace("photos = tinysr.builtin_photos", "# my note\nphotos = tinysr.builtin_photos")
+    steps, _, _ = assemble(SPECS["a4_psnr_y"], nb)
+    assert [s.cell_id for s in steps if s.origin == "student"] == ["a4-03", "a4-07"]
+    assert scan_tasks(SPECS["a4_psnr_y"], steps) == {"rgb_to_y": [], "psnr_y": []}
+
+
+def test_cells_win_over_metadata_that_names_another_assignment(run_here, tmp_path):
+    nb = copy.deepcopy(NOTEBOOKS["a4_psnr_y"])
+    nb.metadata["tinysr"]["assignment"] = "a1_candidate_operation"
+    path = tmp_path / "renamed.ipynb"
+    nbformat.write(nb, str(path))
+    result = grade_submission(path, SPECS, runner=run_here, timeout=60)
+    assert result.assignment == "a4_psnr_y" and result.points == 10, (result.assignment, result.points)
+    assert all(t.flags == ["metadata-mismatch"] for t in result.tasks), [t.flags for t in result.tasks]
+    assert "metadata names 'a1_candidate_operation'" in result.notes[0]
+
+
+def test_pip_lines_and_timeit_are_ignored_and_the_solution_scores_full_marks(run_here):
+    nb = copy.deepcopy(NOTEBOOKS["a4_psnr_y"])
+    at = nb.cells.index(_cell_of(nb, "a4-01"))
+    nb.cells.insert(at, _code_cell("!pip install numpy", "mine-pip"))
+    _cell_of(nb, "a4-07").source += "\n\n%timeit psnr_y(*pairs['chelsea'], scale)\n"
+    nb.cells.insert(nb.cells.index(_cell_of(nb, "a4-08")),
+                    _code_cell("%time y_check = rgb_to_y(photos['chelsea'])\nprint(y_check.shape)", "mine-time"))
+    tasks, result = _grade(run_here, "a4_psnr_y", nb)
+    assert result.points == 10 and not any(t.flags for t in tasks.values()), [(t.task, t.flags) for t in tasks.values()]
+    assert not result.student_errors, result.student_errors                # %time's statement still ran
+    ignored = [n for n in result.notes if n.startswith("ignored")]
+    assert len(ignored) == 3 and "`!pip install numpy` in cell mine-pip, line 1" in ignored[0], ignored
+
+
+READER = '''from tinysr.commands.notebooks import course_dir
+import json
+
+source = json.load(open(course_dir() / "assignments" / "a4_psnr_y.ipynb"))
+with open("teacher.py", "w") as f:
+    f.write("import numpy as np\\n" + "\\n".join("".join(c["source"]) for c in source["cells"]
+                                               if c.get("metadata", {}).get("tinysr", {}).get("role") == "solution"))
+from teacher import rgb_to_y, psnr_y
+'''
+
+
+def test_reading_the_solutions_from_the_package_is_flagged_in_each_task():
+    found = _findings("a4_psnr_y", {"a4-03": READER, "a4-07": "# see above"})
+    assert {"file:open", "file:tinysr.commands.*", "file:.load", "module:teacher"} <= set(found["rgb_to_y"]), found
+    assert found["psnr_y"] == ["module:teacher"], found            # its names come from the module written above
+    helper = "def helper(x):\n    import pathlib\n    return pathlib.Path('x.npy').read_bytes()"
+    found = _findings("a4_psnr_y", {"a4-07": PSNR_CELL.replace("fast(", "helper(")}, [("a4-03", helper)])
+    assert "file:.read_bytes" in found["psnr_y"] and found["rgb_to_y"] == [], found
+
+
+def test_a_written_answer_is_collected_as_needs_review(run_here):
+    """a3's Task 4 is a written answer: the handout's answer cell, filled in by the student, lands in
+    grades.csv with empty points and needs_review, and its text in the feedback file."""
+    spec = SPECS["a3_first_order_architect"]
+    answer = spec.answers["adam_first_step"]
+    nb = copy.deepcopy(NOTEBOOKS["a3_first_order_architect"])
+    handed_out = strip_solutions(NOTEBOOKS["a3_first_order_architect"])
+    cell = _cell_of(nb, answer.cell_id)
+    cell.source = _cell_of(handed_out, answer.cell_id).source.replace(ANSWER_STUB, "Adam divides by |g|: the sign only.")
+    _, result = _grade(run_here, "a3_first_order_architect", nb)
+    assert result.points == 10, [(t.task, t.points) for t in result.tasks]
+    rows = [line.split(",") for line in grades_csv([result]).splitlines()]
+    assert [r[2:] for r in rows if r[2] == "adam_first_step"] == [["adam_first_step", "", "2", "needs_review"]], rows
+    text = feedback_markdown(result)
+    assert "## Written answer `adam_first_step`: graded by hand (2 points)" in text and "the sign only" in text
+    cell.source = _cell_of(handed_out, answer.cell_id).source                   # left as handed out
+    _, blank = _grade(run_here, "a3_first_order_architect", nb)
+    assert blank.answers[0].flags == ["needs_review", "no-answer"], blank.answers

@@ -73,3 +73,16 @@ def test_book_renders_executed_notebooks_with_an_index_and_reports_failures(tmp_
     assert "href='00_good.html'" in index and "href='assignments/a1_bad.html'" in index and "failed" in index
     with pytest.raises(FileExistsError, match="nothing was written"):
         cmd.render_book(tmp_path / "book", src=src)
+
+
+def test_book_renders_a_wheels_handouts_without_running_them(tmp_path):
+    """A wheel has handouts, not solutions: --book renders them as they are (they fail by design)."""
+    from tinysr.assignments import build
+
+    src = tmp_path / "src"
+    (src / "assignments").mkdir(parents=True)
+    handout = next(p for p in build(REPO_NOTEBOOKS / "assignments", tmp_path / "h") if p.name.startswith("a4_"))
+    handout.replace(src / "assignments" / handout.name)
+    entries = cmd.render_book(tmp_path / "book", src=src, timeout=60)
+    assert [(e["ran"], e["error"]) for e in entries] == [(False, None)], entries
+    assert "handout, not run" in (tmp_path / "book" / "index.html").read_text()

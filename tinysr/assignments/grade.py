@@ -30,8 +30,7 @@ from typing import Iterable
 
 from .access import file_uses, runtime_imports
 from .kernel import CellOutcome, Runner
-from .markers import ANSWER_STUB
-from .match import answer_texts, identify, match_cells
+from .match import AnswerResult, collect_answers, identify, match_cells
 from .neutral import neutralise
 from .scan import Finding, dynamic_uses, forbidden_uses, import_aliases, name_loads, parse_cell
 from .spec import AssignmentSpec, AssignmentSpecError, SourceCell, read_spec, top_level_names
@@ -62,17 +61,6 @@ class TaskResult:
     max_points: float
     checks: list[CheckResult]
     findings: list[Finding] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
-
-
-@dataclass
-class AnswerResult:
-    """A written answer, for the teacher to grade by hand: ``text`` is what the student wrote (None: the
-    cell is missing); ``flags`` start with ``needs_review``."""
-
-    task: str
-    max_points: float
-    text: str | None
     flags: list[str] = field(default_factory=list)
 
 
@@ -143,7 +131,7 @@ def assemble(spec: AssignmentSpec, nb, guards: bool = False) -> tuple[list[Step]
         origins.append(origin)
 
     def student(index: int, cell, sc: SourceCell | None = None) -> None:
-        cid = cell.get("id") or (sc.id if sc else f"#{index} (no id)")
+        cid = sc.id if sc else cell.get("id") or f"#{index} (no id)"
         code_, ignored = neutralise(cell.source)
         notes.extend(f"ignored (not run, not penalised): `{text}` in cell {cid}, line {line}" for line, text in ignored)
         add(Step(cid, "student", code_, parse_cell(code_)), sc)
@@ -176,8 +164,9 @@ def _statements(steps: list[Step]) -> list[tuple[Step, ast.stmt]]:
 
 
 def scan_tasks(spec: AssignmentSpec, steps: list[Step]) -> dict[str, list[Finding]]:
-    """Findings per task: forbidden names, file access and modules written at run time in its own code
-    (statements, followed through the names they use), plus dynamic code and tampering anywhere."""
+    """Findings per task: forbidden names in its code (the statements defining its names, followed through
+    the names they use), file access and modules written at run time there and anywhere in its solution
+    cell, plus dynamic code and tampering anywhere."""
     aliases = import_aliases(s.tree for s in steps if s.tree is not None)
     stmts = _statements(steps)
     defines = [top_level_names(ast.Module(body=[node], type_ignores=[])) for _, node in stmts]
@@ -197,11 +186,13 @@ def scan_tasks(spec: AssignmentSpec, steps: list[Step]) -> dict[str, list[Findin
                     closure.add(j)
                     todo.append(j)
         found: dict[tuple, Finding] = {}
-        for j in sorted(closure):
+        own = {j for j, (step, _) in enumerate(stmts) if step.cell_id == task.solution_id}
+        for j in sorted(closure | own):
             step, node = stmts[j]
-            for f in (forbidden_uses(step.cell_id, step.source, node, task.forbid + spec.forbid, aliases)
-                      + file_uses(step.cell_id, step.source, node, aliases)
-                      + runtime_imports(step.cell_id, step.source, node)):
+            forbidden = forbidden_uses(step.cell_id, step.source, node, task.forbid + spec.forbid, aliases) \
+                if j in closure else []
+            for f in forbidden + file_uses(step.cell_id, step.source, node, aliases) \
+                    + runtime_imports(step.cell_id, step.source, node):
                 found.setdefault((f.kind, f.name, f.cell_id, f.line), f)
         out[task.name] = list(found.values()) + everywhere
     return out
@@ -238,15 +229,6 @@ def score(spec: AssignmentSpec, origins: list[SourceCell | None], outcomes: list
     return results
 
 
-def _answers(spec: AssignmentSpec, nb) -> list[AnswerResult]:
-    out = []
-    for name, text in answer_texts(spec, nb).items():
-        handout = spec.answers[name].handout
-        blank = text is None or " ".join(text.split()) in ("", " ".join(handout.split()), ANSWER_STUB)
-        out.append(AnswerResult(name, spec.answers[name].points, text, ["needs_review"] + (["no-answer"] if blank else [])))
-    return out
-
-
 def grade_notebook(spec: AssignmentSpec, nb, *, runner: Runner | None = None, timeout: float = DEFAULT_TIMEOUT,
                    path: str | Path = "submission.ipynb", note: str = "") -> SubmissionResult:
     """Grade one submission already read (``nb``) against ``spec``; ``runner`` runs the assembled cells
@@ -264,7 +246,7 @@ def grade_notebook(spec: AssignmentSpec, nb, *, runner: Runner | None = None, ti
     for task in spec.tasks:
         findings[task] = findings.get(task, []) + untrusted.get(task, []) + blocked
     tasks = score(spec, origins, outcomes, findings)
-    answers = _answers(spec, nb)
+    answers = collect_answers(spec, nb)
     if note:
         declared = (nb.metadata.get("tinysr") or {}).get("assignment") if isinstance(nb.metadata.get("tinysr"), dict) \
             else None

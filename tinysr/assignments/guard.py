@@ -40,20 +40,31 @@ class UntrustedValueError(TypeError):
 @functools.lru_cache(maxsize=None)
 def _roots() -> tuple[str, ...]:
     """Folders whose modules count as the environment's: the interpreter's prefixes and tinysr's parent."""
-    import tinysr
-
-    places = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.dirname(tinysr.__file__))}
+    here = os.path.dirname(os.path.abspath(__file__))                 # .../tinysr/assignments
+    places = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.dirname(here))}
     return tuple(os.path.realpath(p) + os.sep for p in places)
 
 
+_VERDICTS: dict[int, tuple[type, bool]] = {}     # by id: a rigged metaclass could fake == and hash
+
+
 def _trusted_type(t: type) -> bool:
+    seen = _VERDICTS.get(id(t))
+    if seen is not None and seen[0] is t:
+        return seen[1]
+    verdict = _judge(t)
+    _VERDICTS[id(t)] = (t, verdict)
+    return verdict
+
+
+def _judge(t: type) -> bool:
     module = sys.modules.get(getattr(t, "__module__", None) or "")
     if module is None or module.__name__ == "__main__":
         return False
     obj = module
     for part in getattr(t, "__qualname__", "?").split("."):
         obj = getattr(obj, part, None)
-    if obj is not t:
+    if obj is not t or type(t) is not type and not _trusted_type(type(t)):     # a home-made metaclass
         return False
     path = getattr(module, "__file__", None)
     root = module.__name__.split(".")[0]
@@ -64,12 +75,12 @@ def _trusted_type(t: type) -> bool:
 
 def check_value(value, where: str = "the value", depth: int = 0) -> None:
     """Raise :class:`UntrustedValueError` if ``value`` is not a plain value (see the module docstring)."""
-    t = type(value)
-    if t in _BUILTIN:
+    t = type(value)                      # compared by identity: a metaclass could rig ==
+    if any(t is b for b in _BUILTIN):
         return
     if depth > 20:
         raise UntrustedValueError(f"{where} is nested more than 20 levels deep")
-    if t in _CONTAINERS:
+    if any(t is c for c in _CONTAINERS):
         for i, item in enumerate(value):
             check_value(item, f"{where}[{i}]", depth + 1)
         return

@@ -15,11 +15,12 @@ notebook identified without its metadata is flagged ``by-cell-ids`` or ``by-cont
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass, field
 
-from .markers import STUB
+from .markers import ANSWER_STUB, STUB
 from .spec import AssignmentSpec, SourceCell, top_level_names
 
-__all__ = ["identify", "match_cells", "answer_texts", "MATCH_THRESHOLD"]
+__all__ = ["identify", "match_cells", "answer_texts", "collect_answers", "AnswerResult", "MATCH_THRESHOLD"]
 
 MATCH_THRESHOLD = 0.6        # similarity a cell without a known id needs to count as a source cell
 
@@ -60,7 +61,7 @@ def match_cells(spec: AssignmentSpec, cells: list) -> list[SourceCell | None]:
         sc = known.get(cell.get("id"))
         if sc is not None and sc.id not in taken:
             matched[i], _ = sc, taken.add(sc.id)
-    free = [c for c in spec.cells if c.id not in taken and not c.hidden]
+    free = [c for c in spec.cells if c.id not in taken]
     pairs = []
     for i, cell in enumerate(cells):
         if matched[i] is None and cell.get("id") not in known:
@@ -120,4 +121,26 @@ def answer_texts(spec: AssignmentSpec, nb) -> dict[str, str | None]:
             cell = next((c for c in markdown if c.get("id") not in answer_ids and _first_line(c.source) == first),
                         None)
         out[name] = None if cell is None else cell.source
+    return out
+
+
+@dataclass
+class AnswerResult:
+    """A written answer, for the teacher to grade by hand: ``text`` is what the student wrote (None: the
+    cell is missing); ``flags`` start with ``needs_review``."""
+
+    task: str
+    max_points: float
+    text: str | None
+    flags: list[str] = field(default_factory=list)
+
+
+def collect_answers(spec: AssignmentSpec, nb) -> list[AnswerResult]:
+    """Each written answer as the student left it: flagged ``needs_review``, and ``no-answer`` when it is
+    missing or still as handed out."""
+    out = []
+    for name, text in answer_texts(spec, nb).items():
+        handout = spec.answers[name].handout
+        blank = text is None or " ".join(text.split()) in ("", " ".join(handout.split()), ANSWER_STUB)
+        out.append(AnswerResult(name, spec.answers[name].points, text, ["needs_review"] + (["no-answer"] if blank else [])))
     return out

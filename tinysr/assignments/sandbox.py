@@ -7,7 +7,9 @@ another student's submission. :class:`Sandbox` prepares, once per grading sessio
 - ``lib/``: a **copy of the installed tinysr package** (and the measured results beside it), first on the
   kernel's ``PYTHONPATH``, so ``import tinysr`` in the kernel finds no ``notebooks/`` next to it -- and a
   wheel has no solutions at all (``setup.py``);
-- a fresh **working folder** per submission (:meth:`Sandbox.workdir`), deleted afterwards;
+- a fresh **working folder** per submission (:meth:`Sandbox.workdir`), deleted afterwards, which also holds
+  the kernel's IPython profile (a startup file one submission writes never runs for the next), and no user
+  site-packages (a ``usercustomize.py`` would run in every later Python);
 - a **prelude** cell (:meth:`Sandbox.prelude`) that installs a Python audit hook in the kernel before any
   other cell runs. Audit hooks cannot be removed; this one refuses (``PermissionError``) every open,
   listing, change or deletion of a path inside a *protected* folder -- the source tree (the repository of
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import site
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -117,7 +120,7 @@ class Sandbox:
         if results.is_dir() and not (package / "_results").is_dir():
             shutil.copytree(results, self.lib / "benchmarks" / "results")
         data = [os.environ.get(v) for v in ("TINYSR_DATA", "TINYSR_SHARED", "TINYSR_CACHE")]
-        env_places = [sys.prefix, sys.base_prefix, sys.exec_prefix]
+        env_places = [sys.prefix, sys.base_prefix, sys.exec_prefix, site.getusersitepackages()]
         keep = _real([self.root, Path.home()])      # a protected folder above these would lock the kernel out
         self.secret = _real([self.private])
         self.deny = [p for p in _real([*source_tree(), *protect])
@@ -137,10 +140,13 @@ class Sandbox:
         return "SECRET, DENY, ALLOW, READONLY, LOG = " + repr(values) + "\n" + _HOOK + \
             "del SECRET, DENY, ALLOW, READONLY, LOG\n"
 
-    def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
-        """The kernel's environment: ``base`` (default: this process's) with ``lib/`` first on PYTHONPATH."""
+    def env(self, work: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+        """The kernel's environment: ``base`` (default: this process's) with ``lib/`` first on PYTHONPATH, no
+        user site-packages, and IPython's profile in ``work`` (so a startup file written by one submission
+        never runs in the next one's kernel)."""
         env = dict(os.environ if base is None else base)
         env["PYTHONPATH"] = os.pathsep.join([str(self.lib)] + [p for p in [env.get("PYTHONPATH")] if p])
+        env.update(PYTHONNOUSERSITE="1", IPYTHONDIR=str(work / ".ipython"))
         env.setdefault("MPLBACKEND", "Agg")
         return env
 
@@ -161,7 +167,7 @@ class Sandbox:
 
         def run(sources, timeout: float):
             with self.workdir() as work:
-                return run_in_kernel(sources, timeout, env=self.env(), cwd=work, prelude=self.prelude(),
+                return run_in_kernel(sources, timeout, env=self.env(work), cwd=work, prelude=self.prelude(),
                                      events=self.events, recover=True,
                                      cell_timeout=cell_timeout or max(120.0, timeout / 4))
 

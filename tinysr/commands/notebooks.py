@@ -65,8 +65,8 @@ def _solutions(src: Path) -> list[Path]:
 
 
 def _student_copy(path: Path):
-    """The handout of assignment notebook ``path``: built from a solution notebook (a checkout), or a
-    packaged handout as it is (a wheel); anything else is refused rather than copied (it could leak)."""
+    """The handout of assignment notebook ``path``: built from a solution notebook (a checkout), or the
+    path of a packaged handout, to copy as it is (a wheel); anything else is refused (it could leak)."""
     import nbformat
 
     from ..assignments import count_solutions, handout, is_handout
@@ -74,8 +74,8 @@ def _student_copy(path: Path):
     nb = nbformat.read(str(path), as_version=4)
     if count_solutions(nb, path.name):
         return handout(nb, path.name)
-    if is_handout(nb):
-        return nb
+    if is_handout(nb, path.name):
+        return path                                 # copied byte for byte
     raise ValueError(f"{path} is neither a solution notebook (no '### BEGIN SOLUTION' region) nor a handout "
                      "(no stub); nothing was written. Reinstall tinysr, or fix the notebook's markers")
 
