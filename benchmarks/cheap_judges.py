@@ -33,7 +33,7 @@ from tinysr.genotype import Genotype
 from tinysr.photos import builtin_photos
 from tinysr.study import bootstrap_tau, kendall_tau, score
 from tinysr.study.proxies import proxy_scores
-from tinysr.utils import atomic_write_text
+from judge import emit  # noqa: E402  (benchmarks/judge.py, beside this script)
 
 
 def _tau(x: list[float], y: list[float]) -> dict:
@@ -90,10 +90,7 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"{name:11s} tau {v['tau']:+.3f} {ci} over {v['n']} networks", file=sys.stderr)
         for o in out["oneshot"]:
             print(f"one-shot ({o['supernet']}) tau {o['tau']:+.3f} over {o['n']}", file=sys.stderr)
-    if args.write:
-        atomic_write_text(json.dumps(out, indent=1) + "\n", args.write)
-    print(json.dumps(out))
-    return out
+    return emit(out, args.write)
 
 
 if __name__ == "__main__":

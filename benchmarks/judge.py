@@ -145,8 +145,13 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"{name:5s} networks {r['n_networks']:2d} noise {r['noise']['std_db']} repro tau "
                   f"{r['reproducibility_tau']} agreement tau {r['agreement_tau']} {r['agreement_ci95']}",
                   file=sys.stderr)
-    if args.write:
-        atomic_write_text(json.dumps(out, indent=1) + "\n", args.write)
+    return emit(out, args.write)
+
+
+def emit(out: dict, write: Path | None) -> dict:
+    """Print ``out`` as one JSON line and, with ``write``, write it (indented) to that file atomically."""
+    if write:
+        atomic_write_text(json.dumps(out, indent=1) + "\n", write)
     print(json.dumps(out))
     return out
 

@@ -35,6 +35,7 @@ from tinysr.photos import builtin_photos
 from tinysr.search import Search, run_search
 from tinysr.train import Trainer, build_model, run_train
 from tinysr.utils import atomic_write_text
+from timing import cpu_model  # noqa: E402  (benchmarks/timing.py, beside this script)
 
 
 def _sync() -> None:
@@ -94,17 +95,6 @@ def sampled_steps(name: str, reps: int = 3) -> dict:
     return out
 
 
-def cpu_name() -> str:
-    """The CPU's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--presets", type=lambda v: [p for p in v.split(",") if p], default=["smoke", "laptop"])
@@ -115,7 +105,7 @@ def main(argv: list[str] | None = None) -> dict:
     dev = get_device()
     kind = "cpu" if dev.type == "cpu" else "gpu"
     name = (torch.cuda.get_device_name() if dev.type == "cuda" else
-            f"{cpu_name()}, {os.cpu_count()} cores")
+            f"{cpu_model()}, {os.cpu_count()} cores")
     entry = {"label": args.label or name, "device": name, "date": datetime.date.today().isoformat(),
              "torch": torch.__version__, "threads": torch.get_num_threads(),
              "command": shlex.join(["python", "benchmarks/step_times.py", *(sys.argv[1:] if argv is None else argv)]),

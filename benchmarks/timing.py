@@ -85,7 +85,8 @@ def log_table(stats: dict[str, dict[str, float]], labels: dict[str, str], log: C
             f"{(extra or {}).get(name, '')}")
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -107,7 +108,7 @@ def _git_commit() -> str | None:
 def machine(device: torch.device) -> dict:
     """Where and how the numbers were taken: CPU model and cores, torch threads, OpenMP wait policy,
     the 1-minute load average before the run (other processes sharing the cores), GPU name."""
-    info = {"cpu": _cpu_model(), "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+    info = {"cpu": cpu_model(), "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "platform": platform.platform()}
     if hasattr(os, "getloadavg"):
         info["load_avg_1min_before"] = round(os.getloadavg()[0], 2)
