@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import torch
+from judge import emit  # noqa: E402  (benchmarks/judge.py, beside this script)
 
 from tinysr.config import Config
 from tinysr.data import PatchSampler
@@ -33,7 +34,6 @@ from tinysr.genotype import Genotype
 from tinysr.photos import builtin_photos
 from tinysr.study import bootstrap_tau, kendall_tau, score
 from tinysr.study.proxies import proxy_scores
-from judge import emit  # noqa: E402  (benchmarks/judge.py, beside this script)
 
 
 def _tau(x: list[float], y: list[float]) -> dict:
@@ -77,8 +77,9 @@ def main(argv: list[str] | None = None) -> dict:
     taus = [o["tau"] for o in out["oneshot"] if o["tau"] is not None]
     out["oneshot_mean_tau"] = statistics.fmean(taus) if taus else None
     # the same costs across every budget of the study: sizes now differ by far more than the window
-    sizes = {n: [float(r["params" if n == "params" else "multi_adds"]) for r in every] for n in ("params", "multi_adds")}
-    out["across_budgets"] = {"budgets": study["budgets"], **{n: _tau(v, [score(r) for r in every]) for n, v in sizes.items()}}
+    every_score = [score(r) for r in every]
+    out["across_budgets"] = {"budgets": study["budgets"],
+                             **{n: _tau([float(r[n]) for r in every], every_score) for n in ("params", "multi_adds")}}
     out.update(study=args.study.name, judge="mean PSNR-Y over every image of " + " + ".join(study["sets"]),
                table=table, seeds=args.seeds, batch=args.batch,
                command=shlex.join(["python", "benchmarks/cheap_judges.py", *(sys.argv[1:] if argv is None else argv)]),

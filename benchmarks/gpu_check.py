@@ -20,9 +20,9 @@ import torch.nn.functional as F
 
 from tinysr.architect import Architect
 from tinysr.config import SearchConfig, preset
+from tinysr.devices import get_device
 from tinysr.space import SuperNet
 from tinysr.space.cost import expected_cost
-from tinysr.devices import get_device
 
 
 def _sync(dev: torch.device) -> None:
@@ -36,8 +36,11 @@ def time_search_step(dev: torch.device, fast: bool, batch: int = 64, hr_patch: i
     arch = Architect(net, SearchConfig(), F.l1_loss, lambda n: expected_cost(n))
     w_optim = torch.optim.Adam(net.weights(), lr=5e-4)
     lr_p = hr_patch // 2
-    tb = (torch.rand(batch, 3, lr_p, lr_p, device=dev) * 255, torch.rand(batch, 3, hr_patch, hr_patch, device=dev) * 255)
-    ab = (torch.rand(batch, 3, lr_p, lr_p, device=dev) * 255, torch.rand(batch, 3, hr_patch, hr_patch, device=dev) * 255)
+    def pair():
+        return (torch.rand(batch, 3, lr_p, lr_p, device=dev) * 255,
+                torch.rand(batch, 3, hr_patch, hr_patch, device=dev) * 255)
+
+    tb, ab = pair(), pair()
     times = []
     for i in range(reps + 1):
         _sync(dev)

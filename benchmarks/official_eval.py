@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     head = f"{'model':10s} {'params':>8s} {'MultiAdds':>9s} " + " ".join(f"{s + ' PSNR/SSIM (s)':>27s}" for s in sets)
     print(head)
     for r in rows:
-        cells = " ".join(f"{v['psnr']:>8.2f} / {v['ssim']:.4f} ({v['seconds']:>5.1f})".rjust(27) for v in r["sets"].values())
+        cells = " ".join(f"{v['psnr']:>8.2f} / {v['ssim']:.4f} ({v['seconds']:>5.1f})".rjust(27)
+                         for v in r["sets"].values())
         print(f"{r['genotype']:10s} {r['params']:>8,d} {r['multi_adds'] / 1e9:>8.2f}G {cells}")
     pub = " ".join(f"{PUBLISHED_DLSR[s][0]:>8.2f} / {PUBLISHED_DLSR[s][1]:.4f}".rjust(27) if s in PUBLISHED_DLSR
                    else " " * 27 for s in sets)

@@ -19,13 +19,13 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import shlex
 import sys
 import time
 from pathlib import Path
 
 import torch
+from timing import cpu_model  # noqa: E402  (benchmarks/timing.py, beside this script)
 
 from tinysr import preset
 from tinysr.data import PatchSampler
@@ -35,7 +35,6 @@ from tinysr.photos import builtin_photos
 from tinysr.search import Search, run_search
 from tinysr.train import Trainer, build_model, run_train
 from tinysr.utils import atomic_write_text
-from timing import cpu_model  # noqa: E402  (benchmarks/timing.py, beside this script)
 
 
 def _sync() -> None:

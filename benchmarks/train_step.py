@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from timing import add_common_args, log_table, record, setup, time_alternating  # noqa: E402
+
 from tinysr.config import preset  # noqa: E402
 from tinysr.model import DLSRNet  # noqa: E402
 from tinysr.space.speed import maybe_compile, set_channels_last  # noqa: E402

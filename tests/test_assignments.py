@@ -16,9 +16,23 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
-from tinysr.assignments import (ANSWER_STUB, BEGIN, END, HIDDEN_BEGIN, HIDDEN_END, STUB, AssignmentSpecError,
-                                SolutionMarkerError, build, count_solutions, handout, handout_json, load_specs,
-                                read_spec, strip_solutions)
+from tinysr.assignments import (
+    ANSWER_STUB,
+    BEGIN,
+    END,
+    HIDDEN_BEGIN,
+    HIDDEN_END,
+    STUB,
+    AssignmentSpecError,
+    SolutionMarkerError,
+    build,
+    count_solutions,
+    handout,
+    handout_json,
+    load_specs,
+    read_spec,
+    strip_solutions,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "notebooks" / "assignments"

@@ -45,8 +45,9 @@ def test_presets_and_env(monkeypatch):
     for name in ("smoke", "laptop", "paper"):
         assert preset(name).name == name
     paper = preset("paper")
-    assert (paper.search.channels, paper.search.cells, paper.search.batch_size, paper.search.hr_patch) == (48, 6, 64, 64)
-    assert (paper.train.batch_size, paper.train.hr_patch, paper.train.w_lr, paper.train.grad_clip) == (32, 128, 3e-4, 50.0)
+    s, t = paper.search, paper.train
+    assert (s.channels, s.cells, s.batch_size, s.hr_patch) == (48, 6, 64, 64)
+    assert (t.batch_size, t.hr_patch, t.w_lr, t.grad_clip) == (32, 128, 3e-4, 50.0)
     monkeypatch.setenv("TINYSR_PRESET", "smoke")
     assert preset().name == "smoke"
     monkeypatch.setenv("TINYSR_PRESET", "huge")

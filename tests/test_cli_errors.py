@@ -119,8 +119,8 @@ def test_a_full_disk_while_checkpointing_is_one_line_naming_resume(tmp_path, mon
     assert code == 2 and len(errors) == 1 and "disk is full" in errors[0] and "--resume" in errors[0], errors
 
 
-@pytest.mark.parametrize("content", ["[1, 2]", '{"budgets": [1]}', '{"runs": [{"id": "random-b1-0", "kind": "random"}]}',
-                                     "not json"])
+@pytest.mark.parametrize("content", ["[1, 2]", '{"budgets": [1]}',
+                                     '{"runs": [{"id": "random-b1-0", "kind": "random"}]}', "not json"])
 def test_study_from_a_file_that_is_not_a_study_is_one_line(tmp_path, content, capsys):
     from tinysr.cli import main
 

@@ -50,8 +50,8 @@ def test_eta_speaks_before_the_first_epoch_ends_for_a_paper_sized_run(monkeypatc
 def test_paper_search_prints_its_eta_before_the_first_epoch_ends(tmp_path, capsys):
     """A real paper-sized search (1000 epochs x 985 steps at 48 channels): the estimate comes after 10 steps."""
     from tinysr.config import override, preset
-    from tinysr.stop import StopFlag
     from tinysr.search import run_search
+    from tinysr.stop import StopFlag
 
     cfg = override(preset("paper"), {"search.batch_size": 2, "search.hr_patch": 32})
     flag = StopFlag()

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from tinysr.complexity import count_params
 from tinysr.config import preset
 from tinysr.course import course_start
 from tinysr.course_cost import PLANS, chapter_config, chapter_plan, cost_table, format_cost_table, run_steps
 from tinysr.genotype import GENOTYPES
 from tinysr.model import DLSRNet
-from tinysr.complexity import count_params
 from tinysr.study import PUBLISHED
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -33,7 +33,8 @@ def test_gpu_preset_is_the_laptop_method_at_the_released_size():
     n_arch = (s.epochs - s.warmup_epochs) * s.steps_per_epoch
     n_arch_laptop = (laptop.search.epochs - laptop.search.warmup_epochs) * laptop.search.steps_per_epoch
     assert s.alpha_lr == pytest.approx(laptop.search.alpha_lr * n_arch_laptop / n_arch, rel=0.15)   # same logit travel
-    assert gpu.train.bicubic_skip and gpu.train.channels == 0 and (gpu.train.batch_size, gpu.train.hr_patch) == (32, 128)
+    t = gpu.train
+    assert t.bicubic_skip and t.channels == 0 and (t.batch_size, t.hr_patch) == (32, 128)
 
 
 def test_chapter_05_states_each_presets_retraining_exactly():

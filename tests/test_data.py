@@ -13,8 +13,16 @@ import torch
 import tinysr
 from tinysr import paths
 from tinysr.cell import ESA_MIN_SIZE
-from tinysr.data import (BUILTIN_PHOTOS, EVAL_PHOTOS, MIN_LR_SIZE, PatchSampler, builtin_photos, find_data_root,
-                         load_benchmark, load_folder)
+from tinysr.data import (
+    BUILTIN_PHOTOS,
+    EVAL_PHOTOS,
+    MIN_LR_SIZE,
+    PatchSampler,
+    builtin_photos,
+    find_data_root,
+    load_benchmark,
+    load_folder,
+)
 from tinysr.images import modcrop, save_image
 from tinysr.photos import split_photos
 from tinysr.resize import imresize

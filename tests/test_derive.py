@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from tinysr import DLSRNet, PRIMITIVES, count_params, override, preset
+from tinysr import PRIMITIVES, DLSRNet, count_params, override, preset
 from tinysr.search import Search
 from tinysr.space import SuperNet
 from tinysr.space.cost import fixed_and_op_costs

@@ -9,8 +9,16 @@ import torch
 
 from tinysr.model import DLSRNet
 from tinysr.space import SuperNet
-from tinysr.space.fast import FastMixedOp, add_from_phases, from_phases, pad_kernel, pointwise_sum, rows, to_phases, \
-    unrows
+from tinysr.space.fast import (
+    FastMixedOp,
+    add_from_phases,
+    from_phases,
+    pad_kernel,
+    pointwise_sum,
+    rows,
+    to_phases,
+    unrows,
+)
 from tinysr.space.mixed import MixedOp
 from tinysr.space.speed import is_channels_last, maybe_compile, set_channels_last, use_channels_last
 

@@ -16,8 +16,20 @@ import nbformat
 import pytest
 import torch
 
-from tinysr.assignments import (ANSWER_STUB, STUB, CellOutcome, assemble, feedback_markdown, grade_notebook,
-                                grade_submission, grades_csv, identify, load_specs, scan_tasks, strip_solutions)
+from tinysr.assignments import (
+    ANSWER_STUB,
+    STUB,
+    CellOutcome,
+    assemble,
+    feedback_markdown,
+    grade_notebook,
+    grade_submission,
+    grades_csv,
+    identify,
+    load_specs,
+    scan_tasks,
+    strip_solutions,
+)
 from tinysr.assignments.scan import forbidden_uses, import_aliases, parse_cell
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 import tinysr
 from tinysr import fused, inference
-from tinysr.fused import can_fuse, fused_forward, kept_heap
+from tinysr.fused import can_fuse, fused_forward
 from tinysr.genotype import Genotype
 from tinysr.inference import forward, super_resolve, upscale_image
 from tinysr.metrics import calculate_psnr

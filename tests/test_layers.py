@@ -18,7 +18,8 @@ MAX_LINES = 300
 # The layers (a module may import its own layer or lower ones, and its own package's children). A
 # subpackage's modules share its layer. Every module of tinysr/ must be here: add a new one where it belongs.
 LAYERS: dict[str, int] = {
-    "utils": 0, "devices": 0, "shipped": 0, "stop": 0, "config": 0, "rules": 0, "overrides": 0, "released": 0, "distributed": 0, "eta": 0,
+    "utils": 0, "devices": 0, "shipped": 0, "stop": 0, "config": 0, "rules": 0, "overrides": 0, "released": 0,
+    "distributed": 0, "eta": 0,
     "emulated_device": 0,
     "images": 1, "resize": 1, "metrics": 1, "losses": 1, "published": 1,
     "data": 2, "photos": 2, "ops": 2, "genotype": 2, "paths": 2, "splits": 2, "download": 2,
@@ -89,7 +90,8 @@ def _layer(module: str) -> int | None:
 
 def _all_of(tree: ast.Module) -> list[str] | None:
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        targets = (node.targets if isinstance(node, ast.Assign) else
+                   [node.target] if isinstance(node, ast.AnnAssign) else [])
         if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and node.value is not None:
             try:
                 return list(ast.literal_eval(node.value))

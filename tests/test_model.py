@@ -145,10 +145,10 @@ def test_flipped_bytes_inside_a_saved_tensor_are_an_error(tmp_path):
     """A model.pt damaged after it was written (bytes flipped inside a tensor, the zip intact) must not load as
     silently different weights: its entries' CRC-32 say so."""
     import zipfile
-
-    from tinysr.model import DLSRNet, load_model, save_model
-    from tinysr.genotype import GENOTYPES
     from dataclasses import replace
+
+    from tinysr.genotype import GENOTYPES
+    from tinysr.model import DLSRNet, load_model, save_model
 
     net = DLSRNet(replace(GENOTYPES["dlsr"], channels=8), 2)
     path = tmp_path / "model.pt"

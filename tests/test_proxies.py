@@ -20,7 +20,8 @@ def _net(seed=0):
 
 def _batch(n=4, size=16, seed=1):
     gen = torch.Generator().manual_seed(seed)
-    return (torch.rand(n, 3, size, size, generator=gen) * 255, torch.rand(n, 3, 2 * size, 2 * size, generator=gen) * 255)
+    return (torch.rand(n, 3, size, size, generator=gen) * 255,
+            torch.rand(n, 3, 2 * size, 2 * size, generator=gen) * 255)
 
 
 def test_grad_norm_is_the_sum_of_the_gradient_norms():

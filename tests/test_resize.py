@@ -68,7 +68,8 @@ def _mirror_contributions(in_length, out_length, scale):
 
 @pytest.mark.parametrize("variant", ["np.round", "mirror", "float-only"])
 def test_wrong_variants_do_not_match(benchmarks_dir, monkeypatch, variant):
-    """Each detail of docs/paper.md ("MATLAB bicubic, exactly") matters: break one and the Set5/Set14 x2 files no longer match."""
+    """Each detail of docs/paper.md ("MATLAB bicubic, exactly") matters: break one and the Set5/Set14 x2 files no
+    longer match."""
     if variant == "np.round":
         monkeypatch.setattr(resize, "_round_uint8", lambda v: np.clip(np.round(v), 0, 255).astype(np.uint8))
     if variant == "mirror":

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch
@@ -154,8 +153,8 @@ def test_search_resume_after_stop_flag_is_identical(tmp_path):
 
 
 def test_init_contradicting_genotype_or_width_is_an_error(tmp_path):
-    from tinysr.model import DLSRNet, save_model
     from tinysr.genotype import GENOTYPES
+    from tinysr.model import DLSRNet, save_model
     from tinysr.train import build_model
 
     path = tmp_path / "m.pt"

@@ -30,7 +30,7 @@ step (virtual step, perturbed weights) sees the same relaxed architecture.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn as nn

@@ -21,7 +21,7 @@ official (per cell)  tinysr (``cells.<i-1>.``)    role
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn as nn

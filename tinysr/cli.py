@@ -33,7 +33,8 @@ CHECKPOINTED, WITH_OUT = ("search", "train", "run", "study"), ("search", "train"
 def _os_message(exc: OSError, command: str = "") -> str:
     where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
     if exc.errno == errno.ENOSPC:
-        return (f"the disk is full{where}: free some space" + (" or choose another --out" if command in WITH_OUT else "")
+        return (f"the disk is full{where}: free some space"
+                + (" or choose another --out" if command in WITH_OUT else "")
                 + ("; the last checkpoint is kept: rerun with --resume" if command in CHECKPOINTED else ""))
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return (f"cannot write{where}: permission denied or read-only; " +

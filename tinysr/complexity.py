@@ -85,7 +85,7 @@ def multi_adds(model: nn.Module, scale: int) -> int:
 
 
 @torch.no_grad()
-def latency(model: nn.Module, scale: int, *, device: "str | torch.device | None" = None, repeats: int = 5) -> float:
+def latency(model: nn.Module, scale: int, *, device: str | torch.device | None = None, repeats: int = 5) -> float:
     """Median seconds of one forward producing a 1280x720 output (LR input ``lr_size_720p(scale)``) on
     ``device`` (default: :func:`tinysr.devices.get_device`), after one warm-up, under ``torch.no_grad``.
     Runs on a deep copy, so the model's own device and mode are unchanged."""

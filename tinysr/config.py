@@ -47,7 +47,7 @@ class DataConfig(_Checked):
 
     _where = "data"
 
-    source: str = rule("builtin", note="('builtin', 'auto' = DIV2K from the data root if found, else builtin, or a folder)")
+    source: str = rule("builtin", note="('builtin'; 'auto': DIV2K from the data root if found, else builtin; a folder)")
     scale: int = rule(2, choices=(2, 3, 4))
     arch_fraction: float = rule(450 / 3450, min=0.0, max=1.0, min_open=True, max_open=True)
     arch_split: str = rule("tail", choices=("tail", "random"))
@@ -135,7 +135,7 @@ class TrainConfig(_Checked):
     hfen: str = rule("released", choices=HFEN_VARIANTS)
     ema: float = rule(0.0, min=0.0, max=1.0, max_open=True)
     bicubic_skip: bool = rule(False)           # predict a residual over bicubic(LR); off for released genotypes
-    hr_scales: tuple[float, ...] = rule((1.0,), min=0.1, max=1.0, note="(each photo also downscaled by these; 1.0: itself)")
+    hr_scales: tuple[float, ...] = rule((1.0,), min=0.1, max=1.0, note="(each photo also at these sizes; 1.0: itself)")
     channels: int = rule(0, min=4, max=256, even=True, zero_ok=True, note="(0 = the genotype's width)")
     val: str = rule("set5")
     val_images: int = rule(0, min=0, note="(0 = all)")
@@ -185,14 +185,14 @@ class Config:
         return text
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Config":
+    def from_dict(cls, d: dict[str, Any]) -> Config:
         kwargs, note = sections_from_json(d, _SECTIONS, _PRESET_FACTORIES, REMOVED_FIELDS, ADDED_FIELDS)
         if note:
             print(note, file=sys.stderr)
         return cls(**kwargs)
 
     @classmethod
-    def from_json(cls, path: str | Path) -> "Config":
+    def from_json(cls, path: str | Path) -> Config:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 

@@ -133,6 +133,7 @@ def format_cost_table(chapter: str, cfg: Config, kind: str, times: dict[str, Any
     for k, row in table.items():
         mark = "> " if k == kind else "  "
         lines.append(mark + labels[k].ljust(width - 2) + "".join(f"{_minutes(row[p]):>14s}" for p in COURSE_PRESETS))
-    lines.append("step times measured by: " + "; ".join(
-        f"{k.upper()} {e['device']}, {e['date']}, torch {e['torch']} ({e['command']})" for k, e in times["devices"].items()))
+    sources = [f"{k.upper()} {e['device']}, {e['date']}, torch {e['torch']} ({e['command']})"
+               for k, e in times["devices"].items()]
+    lines.append("step times measured by: " + "; ".join(sources))
     return "\n".join(lines)

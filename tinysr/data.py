@@ -13,9 +13,10 @@ Where data is found on this machine: :mod:`tinysr.paths`; the offline built-in p
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch

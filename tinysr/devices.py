@@ -27,7 +27,8 @@ def get_device(name: str | None = None) -> torch.device:
         except RuntimeError:
             raise ValueError(f"--device {name!r} is not a device name; use cpu, cuda, cuda:N or mps") from None
         if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"--device {name}: this torch build or machine has no CUDA GPU (torch {torch.__version__}); "
+            raise ValueError(f"--device {name}: this torch build or machine has no CUDA GPU "
+                             f"(torch {torch.__version__}); "
                              "use --device cpu, or install a CUDA build of torch on a machine with a GPU")
         if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ValueError(f"--device {name}: there are only {torch.cuda.device_count()} CUDA devices")

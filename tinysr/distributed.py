@@ -9,7 +9,7 @@ identical on every rank. :func:`any_rank` lets a Ctrl-C or SIGTERM on one rank s
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 import torch.distributed as dist

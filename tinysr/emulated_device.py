@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 from torch.overrides import TorchFunctionMode, resolve_name
@@ -252,8 +253,7 @@ def _new_parameter(cls: type, data: torch.Tensor | None = None, requires_grad: b
     return param
 
 
-def emulating() -> bool:
-    """Whether the emulated device is installed (then ``get_device()`` returns :data:`EMULATED`)."""
+def emulating() -> bool:      # installed? (then get_device() returns EMULATED)
     return _mode is not None
 
 

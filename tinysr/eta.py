@@ -53,7 +53,7 @@ class Progress:
     ``advance(done, end_of_epoch)`` after every step, ``show(loss=..., psnr=...)`` at a record."""
 
     def __init__(self, what: str, total: int, start: int = 0, *, enabled: bool = True, bar: bool = True) -> None:
-        from tqdm.auto import tqdm    # heavy, and only for a run
+        from tqdm.auto import tqdm  # heavy, and only for a run
 
         self.bar = tqdm(total=total, initial=start, desc=what, disable=not (bar and enabled), file=sys.stderr,
                         leave=False)
@@ -66,7 +66,7 @@ class Progress:
     def show(self, **values: float) -> None:
         self.bar.set_postfix(**{k: f"{v:.2f}" for k, v in values.items()})
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc: object) -> None:

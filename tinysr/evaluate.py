@@ -12,8 +12,9 @@ those numbers are :data:`tinysr.published.PUBLISHED_BICUBIC`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch.nn as nn

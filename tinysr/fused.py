@@ -35,7 +35,7 @@ import ctypes.util
 import functools
 import platform
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 import torch.nn as nn
@@ -188,7 +188,7 @@ _AFTER = ((_M_MMAP_MAX, 65536), (_M_MMAP_THRESHOLD, 32 << 20), (_M_TRIM_THRESHOL
 
 
 @functools.lru_cache(maxsize=1)
-def _libc() -> "ctypes.CDLL | None":
+def _libc() -> ctypes.CDLL | None:
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return None
     try:

@@ -104,7 +104,7 @@ class Genotype:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Genotype":
+    def from_dict(cls, d: dict[str, Any]) -> Genotype:
         if not isinstance(d, dict):
             raise ValueError(f"a genotype must be a JSON object with keys ops, inputs, channels, cells; got {type(d).__name__}")
         known = {"ops", "inputs", "channels", "cells", "scale"}
@@ -124,7 +124,7 @@ class Genotype:
         return text
 
     @classmethod
-    def from_json(cls, source: str | Path) -> "Genotype":
+    def from_json(cls, source: str | Path) -> Genotype:
         """From JSON text (a string starting with ``{``) or from a file path."""
         if isinstance(source, str) and source.lstrip().startswith("{"):
             text, where = source, "genotype JSON text"
@@ -158,7 +158,7 @@ GENOTYPES: dict[str, Genotype] = {
 }
 
 
-def random_genotype(rng: "random.Random | int", channels: int = 48, cells: int = 6,
+def random_genotype(rng: random.Random | int, channels: int = 48, cells: int = 6,
                     scale: int | None = None) -> Genotype:
     """A genotype drawn uniformly from the searched space: each of the 3 ops uniformly from the 9
     candidates, and for each cell ``B_j`` (j = 3..cells) a uniformly random pair of distinct predecessors
@@ -170,7 +170,7 @@ def random_genotype(rng: "random.Random | int", channels: int = 48, cells: int =
     return Genotype(ops, inputs, channels=channels, cells=cells, scale=scale)
 
 
-def get_genotype(name_or_path: "str | Path | Genotype") -> Genotype:
+def get_genotype(name_or_path: str | Path | Genotype) -> Genotype:
     """A :class:`Genotype` from a published name (``"dlsr"``, ``"dlsr_para"``, ``"dlsr_tiny"``), a
     ``genotype.json`` path, JSON text, or a Genotype (returned as is)."""
     if isinstance(name_or_path, Genotype):

@@ -24,7 +24,7 @@ sigma 1.5 Laplacian-of-Gaussian kernel ('valid' region), in pixel units.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F

@@ -58,7 +58,7 @@ class DLSRNet(nn.Module):
     (a residual-learning shortcut for short CPU runs; off for the released genotypes and weights).
     """
 
-    def __init__(self, genotype: "Genotype | str | Path", scale: int = 2, *, bicubic_skip: bool = False) -> None:
+    def __init__(self, genotype: Genotype | str | Path, scale: int = 2, *, bicubic_skip: bool = False) -> None:
         super().__init__()
         g = get_genotype(genotype)
         C = g.channels
@@ -94,7 +94,7 @@ class DLSRNet(nn.Module):
         return out
 
     @classmethod
-    def from_x2(cls, model_x2: "DLSRNet", scale: int) -> "DLSRNet":
+    def from_x2(cls, model_x2: DLSRNet, scale: int) -> DLSRNet:
         """A new network of ``scale`` with every weight of ``model_x2`` but the upsampler (freshly initialised):
         the released recipe for x3/x4 (fine-tune from the x2 model). Same device and dtype, train mode."""
         new = cls(model_x2.genotype, scale, bicubic_skip=model_x2.bicubic_skip)
@@ -165,7 +165,7 @@ def _suggestion(info: dict[str, Any]) -> str:
             f"(published names: {', '.join(GENOTYPES)}).")
 
 
-def load_official(path: str | Path, genotype: "str | Path | Genotype" = "dlsr") -> DLSRNet:
+def load_official(path: str | Path, genotype: str | Path | Genotype = "dlsr") -> DLSRNet:
     """Load an authors' checkpoint (``{"epoch", "state_dict", "optimizer"}``, or a bare state dict, with an
     optional ``module.`` prefix) into a :class:`DLSRNet` of ``genotype``, in eval mode. The scale is read
     from ``upsampler.0.weight``. Every key and shape is checked; on a mismatch ``ValueError`` names the first

@@ -28,7 +28,7 @@ A dilated kernel sees ``2k - 1`` pixels with the cost of ``k``.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch.nn as nn
 

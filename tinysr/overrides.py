@@ -7,8 +7,9 @@ although neither change alone would be. Values are checked by the config's own `
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, replace
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from .rules import ConfigError, FieldSpec
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import random
-from functools import lru_cache
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
 
 import numpy as np
 from PIL import Image
@@ -43,7 +43,7 @@ def _sklearn(filename: str) -> Callable[[], np.ndarray]:
 
 
 def _grace_hopper() -> np.ndarray:
-    from matplotlib import cbook        # a photo loader too: importing matplotlib costs time data users need not pay
+    from matplotlib import cbook  # a photo loader too: importing matplotlib costs time data users need not pay
     with cbook.get_sample_data("grace_hopper.jpg") as fh, Image.open(fh) as im:
         return np.asarray(im.convert("RGB"))
 
@@ -70,7 +70,7 @@ TRAIN_PHOTOS = ("astronaut", "brick", "camera", "grass", "gravel", "hubble_deep_
 ARCH_PHOTOS = ("china", "clock", "coins", "flower", "rocket")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _builtin(name: str) -> np.ndarray:
     arr = np.ascontiguousarray(to_rgb(np.asarray(_BUILTIN_LOADERS[name](), dtype=np.uint8)))
     arr.setflags(write=False)

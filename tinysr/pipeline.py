@@ -12,7 +12,6 @@ MATLAB-exact ``imresize``), and the report says so.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -30,7 +30,7 @@ def _save(fig, path: Path) -> str:
     return f"figures/{path.name}"
 
 
-def make_figures(out: Path, r: "RunResult") -> dict[str, str]:
+def make_figures(out: Path, r: RunResult) -> dict[str, str]:
     """Draw the run's figures into ``out/figures``; return name -> relative path."""
     searched, trained, entry, scale = r.searched, r.trained, r.entry, r.cfg.data.scale
 
@@ -116,7 +116,7 @@ def _study_context(name: str = SHIPPED_STUDY) -> list[str]:
             "PSNR-Y over every benchmark image):", "", *[f"- {line}" for line in verdict_lines(study)], ""]
 
 
-def write_report(out: Path, r: "RunResult") -> Path:
+def write_report(out: Path, r: RunResult) -> Path:
     """Write ``out/report.md`` (and figures) for one :class:`tinysr.pipeline.RunResult`; return its path."""
     cfg, searched, entry, bicubic, timings = r.cfg, r.searched, r.entry, r.bicubic, r.timings
     real_benchmarks, scale = r.real_benchmarks, cfg.data.scale

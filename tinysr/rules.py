@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["ConfigError", "FieldSpec", "rule", "spec_of", "check_value", "check_section", "get", "Cross",
            "at_most", "at_least", "ESA_MIN", "CROSS_RULES"]

@@ -20,9 +20,10 @@ Outputs in ``out``: ``run.json``, ``data.json``, ``config.json``, ``history.json
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import torch

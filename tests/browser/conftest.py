@@ -52,7 +52,8 @@ def _wait_for(url: str, proc: subprocess.Popen, log: Path, seconds: float = 180)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited with status {proc.returncode}; see {log}:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"jupyter lab exited with status {proc.returncode}; see {log}:\n"
+                               f"{log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=5) as r:
                 if r.status == 200:

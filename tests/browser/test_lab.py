@@ -84,7 +84,8 @@ def _run_code(nb, code: str, marker: str) -> str:
 
 
 def _slider(panel, name: str):
-    return panel.locator(".widget-slider").filter(has=panel.page.locator(".widget-label", has_text=re.compile(f"^{name}$")))
+    label = panel.page.locator(".widget-label", has_text=re.compile(f"^{name}$"))
+    return panel.locator(".widget-slider").filter(has=label)
 
 
 def _drag(slider, fraction: float) -> None:

@@ -16,11 +16,32 @@ CLI: ``python -m tinysr.assignments build|grade`` (see :mod:`tinysr.assignments.
 """
 from __future__ import annotations
 
-from .build import (DEFAULT_OUT, DEFAULT_SRC, build, count_solutions, handout, handout_json, is_handout,
-                    solution_notebooks, solution_source, strip_solutions)
+from .build import (
+    DEFAULT_OUT,
+    DEFAULT_SRC,
+    build,
+    count_solutions,
+    handout,
+    handout_json,
+    is_handout,
+    solution_notebooks,
+    solution_source,
+    strip_solutions,
+)
 from .feedback import CSV_COLUMNS, feedback_markdown, grades_csv, write_outputs
-from .grade import (AnswerResult, CheckResult, SubmissionResult, TaskResult, assemble, grade_notebook,
-                    grade_submission, identify, load_specs, scan_tasks, score)
+from .grade import (
+    AnswerResult,
+    CheckResult,
+    SubmissionResult,
+    TaskResult,
+    assemble,
+    grade_notebook,
+    grade_submission,
+    identify,
+    load_specs,
+    scan_tasks,
+    score,
+)
 from .guard import UntrustedValueError
 from .kernel import CellOutcome, run_in_kernel
 from .markers import ANSWER_STUB, BEGIN, END, HIDDEN_BEGIN, HIDDEN_END, STUB, SolutionMarkerError

@@ -23,8 +23,8 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .build import DEFAULT_OUT, DEFAULT_SRC, build, solution_notebooks, solution_source
 from .feedback import planned_paths, refuse_existing, write_outputs

@@ -42,7 +42,7 @@ def file_uses(cell_id: str, source: str, node: ast.AST, aliases: dict[str, str])
     return forbidden_uses(cell_id, source, node, FILE_ACCESS, aliases, kind="file")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def preexisting(module: str) -> bool:
     """Whether top-level module ``module`` exists before any notebook runs: built in, in the standard
     library, or importable from this environment (the current folder left out: a kernel starts in an

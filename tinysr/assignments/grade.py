@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from .access import file_uses, runtime_imports
 from .kernel import CellOutcome, Runner

@@ -37,7 +37,7 @@ class UntrustedValueError(TypeError):
     """A student's function returned a value of a type the notebook defined (or could have rigged)."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _roots() -> tuple[str, ...]:
     """Folders whose modules count as the environment's: the interpreter's prefixes and tinysr's parent."""
     here = os.path.dirname(os.path.abspath(__file__))                 # .../tinysr/assignments

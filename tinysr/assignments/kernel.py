@@ -20,9 +20,9 @@ import os
 import queue
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
 
 __all__ = ["CellOutcome", "Runner", "run_in_kernel"]
 

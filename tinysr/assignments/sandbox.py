@@ -32,9 +32,9 @@ import shutil
 import site
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
 __all__ = ["Sandbox", "source_tree"]
 
@@ -128,7 +128,7 @@ class Sandbox:
         self.allow = _real([*env_places, *data, self.root])
         self.readonly = _real([*env_places, *data, self.lib])
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -26,8 +26,8 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 __all__ = ["Finding", "parse_cell", "import_aliases", "forbidden_uses", "dynamic_uses", "name_loads",
            "DYNAMIC_NAMES", "DYNAMIC_MODULES", "DYNAMIC_ATTRIBUTES"]
@@ -94,7 +94,7 @@ def import_aliases(trees: Iterable[ast.AST]) -> dict[str, str]:
     return aliases
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _canonical(dotted: str) -> str:
     """Where a ``tinysr`` name really lives (``tinysr.calculate_psnr`` -> ``tinysr.metrics.calculate_psnr``),
     by importing the library (trusted code; other roots are never imported). Unknown names: unchanged."""

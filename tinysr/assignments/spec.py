@@ -104,7 +104,7 @@ class AssignmentSpec:
         return next(c for c in self.cells if c.id == cell_id)
 
 
-def top_level_names(source: "str | ast.Module | None") -> frozenset[str]:
+def top_level_names(source: str | ast.Module | None) -> frozenset[str]:
     """Names a cell (source text or parsed module) binds at module level (defs, classes, assignments,
     imports); empty if it does not parse."""
     try:

@@ -34,5 +34,6 @@ def load_model_arg(args: argparse.Namespace, scale: int | None = None) -> tuple[
     model, model_scale = load_model(args.model)
     if scale is not None and scale != model_scale:
         raise ValueError(f"{args.model} is a x{model_scale} model; --scale {scale} asks for x{scale}: pass a x{scale} "
-                         f"model (fine-tune one with `tinysr train --scale {scale} --init {args.model}`) or drop --scale")
+                         f"model (fine-tune one with `tinysr train --scale {scale} --init {args.model}`) "
+                         "or drop --scale")
     return model, int(model_scale), str(args.model)

@@ -93,8 +93,8 @@ def _load_model(args: argparse.Namespace) -> tuple[Any, int | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinysr.evaluate import evaluate, evaluate_bicubic, format_table
     from tinysr.devices import get_device
+    from tinysr.evaluate import evaluate, evaluate_bicubic, format_table
     from tinysr.utils import seed_everything
 
     seed_everything(args.seed)

@@ -36,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as exc:
         raise ValueError(str(exc)) from None
     model, scale, source = load_model_arg(args)
-    info = export_onnx(model, args.onnx, opset=ONNX_OPSET if args.opset is None else args.opset, overwrite=args.overwrite)
+    opset = ONNX_OPSET if args.opset is None else args.opset
+    info = export_onnx(model, args.onnx, opset=opset, overwrite=args.overwrite)
     info.update(model=source, scale=scale)
     if args.json:
         print_json(info)

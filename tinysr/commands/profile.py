@@ -24,7 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--no-latency", action="store_true", help="skip the (seconds-long) timing of a 720p forward")
     p.add_argument("--device", default="cpu", help="device for the latency (default cpu; e.g. cuda)")
-    p.add_argument("--repeats", type=int, default=3, help="timed forwards after one warm-up (median reported; default 3)")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="timed forwards after one warm-up (median reported; default 3)")
     p.set_defaults(func=run)
 
 

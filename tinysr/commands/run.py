@@ -24,7 +24,8 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline import run_pipeline
 
     cfg = config_from_args(args)
-    summary = run_pipeline(cfg, out=args.out, benchmarks=args.benchmarks, resume=args.resume, overwrite=args.overwrite, device=args.device)
+    summary = run_pipeline(cfg, out=args.out, benchmarks=args.benchmarks, resume=args.resume,
+                           overwrite=args.overwrite, device=args.device)
     if args.json:
         print_json({"results": summary["results"]})
     else:

@@ -111,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
     from ..study import run_study
 
     if args.jobs < 1:
-        raise ValueError(f"--jobs {args.jobs}: the number of jobs run at once must be >= 1 (e.g. --jobs 2 on two cores)")
+        raise ValueError(f"--jobs {args.jobs}: the number of jobs run at once must be >= 1 (e.g. --jobs 2 on two "
+                         "cores)")
     budgets = _budgets(args.budgets)
     args.overrides = [f"search.budget_params={budgets[0]}", *args.overrides]   # a budget so lambda_cost may be set
     cfg = config_from_args(args)

@@ -41,7 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_model_args(p)
     p.add_argument("--scale", type=int, default=None, help="the upscaling factor (checked against the model's)")
     p.add_argument("--out", metavar="DIR|FILE.png", default=None,
-                   help="output folder, or a .png file for a single input (default: beside each input, <stem>_x<S>.png)")
+                   help="output folder, or a .png file for a single input "
+                        "(default: beside each input, <stem>_x<S>.png)")
     p.add_argument("--tile", type=int, default=0, help="LR tile side (0 = whole image, tiled when too big for memory)")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: the first available)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never an input)")
@@ -171,8 +172,8 @@ def _plan(inputs: list[Path], out: str | None, scale: int, overwrite: bool) -> l
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..inference import upscale_image
     from ..devices import get_device
+    from ..inference import upscale_image
 
     if args.tile < 0:
         raise ValueError(f"--tile must be >= 0 (0 = whole image), got {args.tile}")

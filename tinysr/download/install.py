@@ -8,8 +8,8 @@ without re-hashing gigabytes (delete the marker to redo it).
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from ..paths import download_root
 from .extract import safe_extract

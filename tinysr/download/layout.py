@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .messages import DownloadError
 from .sources import BENCHMARK_SETS, SET_ALIASES

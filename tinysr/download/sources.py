@@ -13,9 +13,9 @@ Archives are kept in ``<root>/downloads/``. Where each hash comes from is :data:
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Iterable
 
 from ..paths import OFFICIAL_FILES
 

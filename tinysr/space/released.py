@@ -20,7 +20,7 @@ Alpha and the betas are plain tensors in the released code, not in its state dic
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 

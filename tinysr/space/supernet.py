@@ -17,8 +17,8 @@ the first and the architecture optimiser from the second (DARTS' controller patt
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Iterator, Mapping
 
 import torch
 import torch.nn as nn
@@ -79,7 +79,7 @@ class SuperNet(nn.Module):
         self.betas = nn.ParameterList(nn.Parameter(1e-3 * torch.randn(j - 1)) for j in range(3, cells + 1))
 
     @classmethod
-    def from_config(cls, cfg) -> "SuperNet":
+    def from_config(cls, cfg) -> SuperNet:
         """Build from a :class:`tinysr.config.Config` (its ``search`` and ``data.scale``)."""
         s = cfg.search
         return cls(s.channels, s.cells, cfg.data.scale, per_cell_alpha=s.per_cell_alpha, fast=s.fast,
@@ -128,7 +128,7 @@ class SuperNet(nn.Module):
         finally:
             self._noise = None
 
-    def load_released(self, state_dict: Mapping[str, torch.Tensor]) -> "SuperNet":
+    def load_released(self, state_dict: Mapping[str, torch.Tensor]) -> SuperNet:
         """Load a state dict of the authors' released search supernet (``RFDN_beta1`` keys, see
         :mod:`tinysr.space.released`), with shape checks; returns ``self``."""
         _load_released(self, state_dict)

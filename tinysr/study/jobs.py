@@ -26,20 +26,21 @@ entry, :func:`run_job`'s return value).
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 
 from ..complexity import count_params, multi_adds
 from ..config import Config, override
+from ..devices import get_device
 from ..evaluate import evaluate
 from ..genotype import GENOTYPES, Genotype
 from ..runstate import RunFolder
 from ..search import run_search
 from ..train import run_train
-from ..devices import get_device
 from .oneshot import inherit_weights
 from .sampling import in_window, sample_in_budget
 

@@ -20,7 +20,7 @@ every proxy; :func:`proxy_scores` is meant for networks of one budget.
 from __future__ import annotations
 
 import copy
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn as nn

@@ -8,8 +8,9 @@ own depth: hollow stars), each budget's 15% window shaded. The statistics are al
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..utils import atomic_write_text
 from .stats import score
@@ -41,7 +42,7 @@ def verdict_lines(study: Mapping[str, Any]) -> list[str]:
 
 def plot_study(study: Mapping[str, Any], save: str | Path | None = None):
     """The Pareto figure of a study.json (module docstring); returns the matplotlib figure."""
-    from matplotlib.figure import Figure   # heavy, and only needed here; no pyplot state, no backend choice
+    from matplotlib.figure import Figure  # heavy, and only needed here; no pyplot state, no backend choice
     from matplotlib.ticker import FuncFormatter
 
     runs, window = study["runs"], study["window"]

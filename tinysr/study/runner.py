@@ -22,15 +22,16 @@ import platform
 import shlex
 import sys
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import torch
 
 from ..config import Config
-from ..runstate import ResumeMismatchError, RunFolder, config_diff
 from ..devices import get_device
+from ..runstate import ResumeMismatchError, RunFolder, config_diff
 from ..utils import atomic_write_text
 from .jobs import plan_jobs, run_job, width_of
 from .report import write_study_md

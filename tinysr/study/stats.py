@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 __all__ = ["kendall_tau", "percentile", "first_set", "score", "summary", "bootstrap_tau"]
 

@@ -7,7 +7,8 @@ own weights).
 from __future__ import annotations
 
 import statistics
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .stats import bootstrap_tau, kendall_tau, percentile, score, summary
 from .verdict import verdict

@@ -25,7 +25,8 @@ import itertools
 import math
 import random
 import statistics
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .stats import percentile
 

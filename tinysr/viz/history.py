@@ -7,8 +7,9 @@ lists of lengths 2..n-1, ``top_prob``, ``genotype``) and by retraining (``step``
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np

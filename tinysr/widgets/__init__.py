@@ -19,10 +19,19 @@ plain cell runs the same call headless (the path nbval executes)::
 from __future__ import annotations
 
 from ..controls import field_value, make_control, set_range, set_value
+from .explore import (
+                      bicubic_kernels,
+                      bicubic_widening_explorer,
+                      chain_inputs,
+                      conv_receptive_field,
+                      default_alpha_row,
+                      genotype_builder,
+                      genotype_numbers,
+                      measured_receptive_field,
+                      softmax_temperature_explorer,
+                      temperature_probs,
+)
 from .figures import LiveFigure, figure_png, search_figure, train_figure
-from .explore import (bicubic_kernels, bicubic_widening_explorer, chain_inputs, conv_receptive_field,
-                      default_alpha_row, genotype_builder, genotype_numbers, measured_receptive_field,
-                      softmax_temperature_explorer, temperature_probs)
 from .form import SEARCH_FIELDS, TRAIN_FIELDS, ConfigPanel, offered_presets
 from .panels import SearchPanel, TrainPanel, describe_genotype
 from .runner import RUN_LOCK, RunPanel, running_panel

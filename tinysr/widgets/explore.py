@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import ipywidgets as W
 import numpy as np

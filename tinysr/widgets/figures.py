@@ -12,7 +12,7 @@ shows the figure once with a display handle (``display(fig, display_id=True)``) 
 from __future__ import annotations
 
 import io
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import ipywidgets as W
 from matplotlib.axes import Axes

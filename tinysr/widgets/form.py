@@ -11,8 +11,8 @@ with ``allow_paper=True``.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
-from typing import Sequence
 
 import ipywidgets as W
 
