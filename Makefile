@@ -7,7 +7,7 @@ TORCH  ?= torch==2.13.0
 # ./datasets, $TINYSR_SHARED/data), else empty: built-in photos. Expanded when the demo runs, after install.
 BENCH   = $(shell $(PY) -c "from tinysr.paths import find_benchmarks; b = find_benchmarks(); print(b / 'Set5' if b else '')")
 
-.PHONY: install demo test test-device test-wheel test-slow test-browser book lab clean
+.PHONY: install demo test test-device test-wheel test-slow test-browser lint book lab clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test-device: install
 # (none allowed when TINYSR_SHARED is set).
 test-wheel: install
 	tests/wheel/course_from_wheel.sh $(PY)
+
+# ruff with the rules of pyproject.toml ([tool.ruff]): pyflakes, pycodestyle, bugbear, import order, pyupgrade
+lint: install
+	$(PY) -m ruff check tinysr tests benchmarks data_scripts
 
 test-slow: install
 	$(PY) -m pytest -q -m slow tests

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import torch
-from judge import emit  # noqa: E402  (benchmarks/judge.py, beside this script)
+from judge import emit  # benchmarks/judge.py, beside this script
 
 from tinysr.config import Config
 from tinysr.data import PatchSampler

@@ -47,9 +47,9 @@ def main() -> None:
         img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
         batch = torch.from_numpy(img).permute(2, 0, 1)[None].float()
         out = imresize(img, scale)
-        t_np = median_time(lambda: imresize(img, scale), args.repeats)
-        t_cpu = median_time(lambda: imresize(img, scale), args.repeats, clock=time.process_time)
-        t_pt = median_time(lambda: imresize_pt(batch, scale), args.repeats)
+        t_np = median_time(lambda img=img, scale=scale: imresize(img, scale), args.repeats)
+        t_cpu = median_time(lambda img=img, scale=scale: imresize(img, scale), args.repeats, clock=time.process_time)
+        t_pt = median_time(lambda batch=batch, scale=scale: imresize_pt(batch, scale), args.repeats)
         label = f"1/{round(1 / scale)}" if scale < 1 else f"{scale:g}"
         print(f"{f'{h}x{w}':>15} {label:>6} {f'{out.shape[0]}x{out.shape[1]}':>11} "
               f"{t_np * 1000:>8.1f}ms {t_cpu * 1000:>7.1f}ms {t_pt * 1000:>10.1f}ms")

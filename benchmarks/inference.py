@@ -30,18 +30,18 @@ from pathlib import Path
 # Sleeping OpenMP waiters: spinning ones make timings measure the neighbours (see benchmarks/search_step.py).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import torch  # noqa: E402
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import record, time_alternating  # noqa: E402
+from timing import record, time_alternating
 
-from tinysr.complexity import multi_adds  # noqa: E402
-from tinysr.fused import kept_heap  # noqa: E402
-from tinysr.inference import forward  # noqa: E402
-from tinysr.model import DLSRNet, load_official  # noqa: E402
-from tinysr.pretrained import pretrained_path  # noqa: E402
+from tinysr.complexity import multi_adds
+from tinysr.fused import kept_heap
+from tinysr.inference import forward
+from tinysr.model import DLSRNet, load_official
+from tinysr.pretrained import pretrained_path
 
 H, W, C = 360, 640, 48
 

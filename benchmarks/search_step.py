@@ -39,17 +39,17 @@ from pathlib import Path
 # an OMP_WAIT_POLICY already in the environment wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import add_common_args, log_table, record, setup, time_alternating  # noqa: E402
+from timing import add_common_args, log_table, record, setup, time_alternating
 
-from tinysr.config import preset  # noqa: E402
-from tinysr.search import Search  # noqa: E402
-from tinysr.space.speed import maybe_compile, set_channels_last, use_channels_last  # noqa: E402
+from tinysr.config import preset
+from tinysr.search import Search
+from tinysr.space.speed import maybe_compile, set_channels_last, use_channels_last
 
 
 def make_batches(batch: int, lr_size: int, scale: int, device: torch.device, seed: int = 0):
@@ -152,8 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     log("")
     log_table(res["variants"], {"naive": "naive (MixedOp, NCHW)",
                                 "tinysr": f"tinysr (FastMixedOp, channels_last={res['channels_last']})"}, log)
-    log(f"speedup {res['speedup']:.2f}x (median wall; min wall {res['speedup_min']:.2f}x, CPU {res['speedup_cpu']:.2f}x)"
-        f"   max |naive - tinysr| output {res['max_abs_diff']:.2e}, arch gradient {res['alpha_grad_rel_diff']:.1e} rel")
+    log(f"speedup {res['speedup']:.2f}x (median wall; min wall {res['speedup_min']:.2f}x, "
+        f"CPU {res['speedup_cpu']:.2f}x)   max |naive - tinysr| output {res['max_abs_diff']:.2e}, "
+        f"arch gradient {res['alpha_grad_rel_diff']:.1e} rel")
     print(json.dumps(res))
     return 0
 

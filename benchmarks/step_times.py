@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import torch
-from timing import cpu_model  # noqa: E402  (benchmarks/timing.py, beside this script)
+from timing import cpu_model  # benchmarks/timing.py, beside this script
 
 from tinysr import preset
 from tinysr.data import PatchSampler

@@ -32,18 +32,18 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")    # see search_step.py
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import add_common_args, log_table, record, setup, time_alternating  # noqa: E402
+from timing import add_common_args, log_table, record, setup, time_alternating
 
-from tinysr.config import preset  # noqa: E402
-from tinysr.model import DLSRNet  # noqa: E402
-from tinysr.space.speed import maybe_compile, set_channels_last  # noqa: E402
-from tinysr.train import Trainer  # noqa: E402
+from tinysr.config import preset
+from tinysr.model import DLSRNet
+from tinysr.space.speed import maybe_compile, set_channels_last
+from tinysr.train import Trainer
 
 HR_PATCH = 128   # the paper's retraining patch
 

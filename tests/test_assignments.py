@@ -126,7 +126,8 @@ def test_markers_in_markdown_or_raw_cells_are_errors(make, marker):
     (f"x = 1\n{END}\n", r"line 2: '### END SOLUTION' without a '### BEGIN SOLUTION'"),
     (f"{BEGIN}\n{BEGIN}\n{END}\n{END}", r"line 2: '### BEGIN SOLUTION' inside the region opened at line 1"),
     (f"{BEGIN}\n{HIDDEN_BEGIN}\n{HIDDEN_END}\n{END}", r"line 2: '### BEGIN HIDDEN TESTS' inside the region"),
-    (f"{HIDDEN_BEGIN}\nx = 1\n{END}", r"line 3: '### END SOLUTION' without .* '### BEGIN HIDDEN TESTS' region of line 1"),
+    (f"{HIDDEN_BEGIN}\nx = 1\n{END}",
+     r"line 3: '### END SOLUTION' without .* '### BEGIN HIDDEN TESTS' region of line 1"),
 ])
 def test_unbalanced_markers_raise_naming_notebook_cell_and_line(source, where):
     nb = new_notebook(cells=[new_markdown_cell("# Demo"), new_code_cell(source)])

@@ -25,7 +25,7 @@ def test_released_cost_is_a_value_only():
 @pytest.mark.parametrize("mode", ["max", "target"])
 def test_penalty_shape(mode):
     b = 60_000.0
-    p = lambda e: float(budget_penalty(torch.tensor(e, dtype=torch.float64), b, mode))  # noqa: E731
+    p = lambda e: float(budget_penalty(torch.tensor(e, dtype=torch.float64), b, mode))  # noqa: E731 - a one-line helper of this test
     assert p(60_000) == 0 and p(56_000) == 0
     assert p(90_000) > p(70_000) > 0
     assert p(90_000) == pytest.approx((math.log(1.5) - (math.log(1.1) if mode == "target" else 0)) ** 2)

@@ -113,8 +113,8 @@ def test_cross_rules(changes, message):
 
 def test_overrides_apply_together_and_parse_types():
     cfg = override(preset("laptop"), ["data.scale=3", "search.hr_patch=63", "train.hr_patch=96",
-                                      "search.budget_params=0", "search.budget_multi_adds=2e9", "search.lambda_cost=0.5",
-                                      "search.w_milestones=", "eval.sets=Set5,B100"])
+                                      "search.budget_params=0", "search.budget_multi_adds=2e9",
+                                      "search.lambda_cost=0.5", "search.w_milestones=", "eval.sets=Set5,B100"])
     assert cfg.data.scale == 3 and cfg.search.hr_patch == 63 and cfg.search.budget_multi_adds == 2_000_000_000
     assert cfg.search.lambda_cost == 0.5 and cfg.search.w_milestones == () and cfg.eval.sets == ("Set5", "B100")
     with pytest.raises(ConfigError, match="bad value '1.5' for search.budget_params: expected an int"):

@@ -121,7 +121,7 @@ def test_patch_sampler_aligned_crops():
 def test_patch_sampler_determinism_and_resume(tmp_path):
     photos = {"a": RNG.integers(0, 256, (60, 50, 3), dtype=np.uint8),
               "b": RNG.integers(0, 256, (40, 70), dtype=np.uint8)}      # gray: replicated
-    make = lambda seed: PatchSampler(photos, 2, 16, 4, seed=seed)  # noqa: E731
+    make = lambda seed: PatchSampler(photos, 2, 16, 4, seed=seed)  # noqa: E731 - a one-line helper of this test
     one, two = make(5), make(5)
     for _ in range(3):
         for x, y in zip(one.next_batch(), two.next_batch()):
@@ -141,7 +141,8 @@ def test_patch_sampler_determinism_and_resume(tmp_path):
 
 def test_patch_sampler_errors():
     small = {"tiny": np.zeros((30, 40, 3), np.uint8)}
-    with pytest.raises(ValueError, match=r"'tiny' is 40x30 \(WxH\), smaller than one 48x48 patch.*at most 30.*train\.hr_patch"):
+    too_small = r"'tiny' is 40x30 \(WxH\), smaller than one 48x48 patch.*at most 30.*train\.hr_patch"
+    with pytest.raises(ValueError, match=too_small):
         PatchSampler(small, 2, 48, 4)
     with pytest.raises(ValueError, match=r"hr_patch=25 must be a positive multiple of scale=2"):
         PatchSampler(small, 2, 25, 4)

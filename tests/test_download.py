@@ -43,7 +43,7 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:   # keep pytest output clean
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:  # http.server's naming
             name = self.path.lstrip("/")
             rng = self.headers.get("Range")
             state.requests.append((name, rng))

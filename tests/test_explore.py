@@ -9,13 +9,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import ipywidgets as W  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import ipywidgets as W
+import numpy as np
+import pytest
+import torch
 
-import tinysr  # noqa: E402
-from tinysr.widgets import explore as E  # noqa: E402
+import tinysr
+from tinysr.widgets import explore as E
 
 
 @pytest.fixture(autouse=True)

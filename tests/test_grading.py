@@ -58,9 +58,9 @@ class InProcess:
                 break
         for i in range(start, min(stop, len(sources))):
             try:
-                exec(compile(sources[i], f"<cell {i}>", "exec"), ns)      # noqa: S102 - our own notebooks
+                exec(compile(sources[i], f"<cell {i}>", "exec"), ns)  # our own notebooks
                 outcomes.append(CellOutcome("ok"))
-            except Exception as exc:                                      # noqa: BLE001 - a failing cell
+            except Exception as exc:  # a failing cell
                 outcomes.append(CellOutcome("error", type(exc).__name__, str(exc)[:200]))
             self.cache[tuple(sources[:i + 1])] = (dict(ns), list(outcomes))
         return outcomes + [CellOutcome("not run")] * (len(sources) - len(outcomes))

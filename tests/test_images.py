@@ -38,7 +38,7 @@ def _png16_rgb(path: Path, arr: np.ndarray) -> None:
     """Write a 48-bit RGB PNG by hand (Pillow cannot write one)."""
     h, w, _ = arr.shape
     raw = b"".join(b"\x00" + arr[y].astype(">u2").tobytes() for y in range(h))
-    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))  # noqa: E731
+    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))  # noqa: E731 - a one-line helper of this test
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
                      + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 

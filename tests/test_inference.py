@@ -107,7 +107,8 @@ def test_out_of_memory_falls_back_to_tiles(lr_img, capsys):
     out = super_resolve(model, lr_img, 2)
     np.testing.assert_array_equal(out, super_resolve(ConvShuffle(), lr_img, 2))
     err = capsys.readouterr().err
-    assert model.sizes[0] == 45 * 61 and "retrying with 30x30 tiles" in err and "30x30 tiles; retrying with 15x15" in err
+    assert model.sizes[0] == 45 * 61
+    assert "retrying with 30x30 tiles" in err and "30x30 tiles; retrying with 15x15" in err
 
 
 def test_bad_inputs(lr_img):

@@ -86,3 +86,30 @@ def test_book_renders_a_wheels_handouts_without_running_them(tmp_path):
     entries = cmd.render_book(tmp_path / "book", src=src, timeout=60)
     assert [(e["ran"], e["error"]) for e in entries] == [(False, None)], entries
     assert "handout, not run" in (tmp_path / "book" / "index.html").read_text()
+
+
+def test_a_full_disk_leaves_no_truncated_notebook(tmp_path, monkeypatch, capsys):
+    """`tinysr notebooks DEST` on a full disk: the copy that failed leaves no half-written notebook, and the one
+    line says the disk is full (it blamed the source before)."""
+    import errno
+    import shutil
+
+    from tinysr.cli import main
+
+    real, calls = shutil.copyfile, []
+
+    def full_disk(src, dst, *a, **k):
+        calls.append(dst)
+        if len(calls) == 2:                            # the second notebook: half of it, then ENOSPC
+            with open(dst, "wb") as fh:
+                fh.write(open(src, "rb").read()[:100])
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        return real(src, dst, *a, **k)
+
+    monkeypatch.setattr(shutil, "copyfile", full_disk)
+    dest = tmp_path / "course"
+    assert main(["notebooks", str(dest)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "disk is full" in err[0]
+    written = sorted(p.name for p in dest.rglob("*") if p.is_file())
+    assert len(written) == 1 and not any(name.endswith(".tmp") for name in written)   # the first, whole; no temp

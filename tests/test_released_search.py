@@ -101,7 +101,7 @@ def max_difference(cfg, epochs=(20, 21, 22)) -> float:
         train, val = batches(10 + i), batches(100 + i)
         s.step(train, val, epoch)
         ref.iteration(train, val, epoch)
-        for (name, a), b in zip(s.net.named_parameters(), ref.net.parameters()):
+        for a, b in zip(s.net.parameters(), ref.net.parameters()):
             worst = max(worst, (a - b).abs().max().item())
     return worst
 

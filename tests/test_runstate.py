@@ -111,7 +111,8 @@ def test_device_that_is_not_there_is_one_line():
 
 
 def test_sigterm_saves_a_checkpoint_and_resume_gives_the_same_result(tmp_path):
-    args = ["search", "--preset", "smoke", "--seed", "2", "--set", "search.epochs=3", "--set", "search.steps_per_epoch=20"]
+    args = ["search", "--preset", "smoke", "--seed", "2", "--set", "search.epochs=3",
+            "--set", "search.steps_per_epoch=20"]
     full = cli(*args, "--out", str(tmp_path / "full"))
     assert full.returncode == 0, full.stderr
     proc = subprocess.Popen([sys.executable, "-m", "tinysr", *args, "--out", str(tmp_path / "cut")],

@@ -15,8 +15,8 @@ from tinysr.space.cost import expected_cost
 
 def micro(**extra):
     """A search small enough for unit tests: 8 channels, 3 cells, LR patches of 16 px."""
-    base = {"search.fast": False, "search.channels": 8, "search.cells": 3, "search.hr_patch": 32, "search.batch_size": 1,
-            "search.epochs": 2, "search.steps_per_epoch": 2, "search.warmup_epochs": 0,
+    base = {"search.fast": False, "search.channels": 8, "search.cells": 3, "search.hr_patch": 32,
+            "search.batch_size": 1, "search.epochs": 2, "search.steps_per_epoch": 2, "search.warmup_epochs": 0,
             "search.log_every": 1}
     base.update(extra)
     return override(preset("smoke"), base)
@@ -109,7 +109,7 @@ def test_expected_cost_prefers_cheap_ops():
 def test_search_is_deterministic_and_resume_is_exact(tmp_path):
     cfg = micro()
     full = run_search(cfg, out=tmp_path / "full", progress=False)
-    again = run_search(cfg, out=tmp_path / "again", progress=False)
+    run_search(cfg, out=tmp_path / "again", progress=False)
     for name in ("genotype.json", "history.json"):
         assert (tmp_path / "full" / name).read_text() == (tmp_path / "again" / name).read_text()
 

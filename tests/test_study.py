@@ -211,7 +211,7 @@ def test_resume_skips_finished_jobs(study_dir, bench, monkeypatch, capsys):
     (study_dir / "runs" / "random-b9000-1" / "result.json").unlink()
     assert main(_study_args(study_dir, bench, "--resume")) == 0
     assert ran == ["random-b9000-1"]
-    strip = lambda text: [{k: v for k, v in r.items() if k != "wall_s"} for r in json.loads(text)["runs"]]  # noqa: E731
+    strip = lambda text: [{k: v for k, v in r.items() if k != "wall_s"} for r in json.loads(text)["runs"]]  # noqa: E731 - a one-line helper of this test
     assert strip((study_dir / "study.json").read_text()) == strip(before)
     with pytest.raises(SystemExit):
         main(_study_args(study_dir, bench, "--resume", "--seeds", "x"))

@@ -5,16 +5,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, Rectangle  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, Rectangle
 
-from tinysr import viz  # noqa: E402
-from tinysr.genotype import Genotype, get_genotype  # noqa: E402
-from tinysr.ops import PRIMITIVES  # noqa: E402
-from tinysr.published import published_points  # noqa: E402
+from tinysr import viz
+from tinysr.genotype import Genotype, get_genotype
+from tinysr.ops import PRIMITIVES
+from tinysr.published import published_points
 
 
 @pytest.fixture(autouse=True)

@@ -85,7 +85,8 @@ def wheel(tmp_path_factory) -> Path:
     tree = work / "src"
     ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pt", "_course", "_results")
     for name in ("setup.py", "pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, tree / name) if tree.exists() else (tree.mkdir(), shutil.copy2(ROOT / name, tree / name))
+        tree.mkdir(exist_ok=True)
+        shutil.copy2(ROOT / name, tree / name)
     for name in ("tinysr", "notebooks", "benchmarks/results"):
         shutil.copytree(ROOT / name, tree / name, ignore=ignore)
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"),
@@ -105,7 +106,8 @@ def test_the_wheel_carries_handouts_and_no_solution(wheel):
         text = files[f"tinysr/_course/assignments/{path.name}"]
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
-        assert STUB in _readable(path.name, text) and nb.metadata["tinysr"] == nbformat.read(str(path), as_version=4).metadata["tinysr"]
+        assert STUB in _readable(path.name, text)
+        assert nb.metadata["tinysr"] == nbformat.read(str(path), as_version=4).metadata["tinysr"]
     _assert_private(files, "the wheel")
 
 

@@ -8,15 +8,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import threading  # noqa: E402
+import threading
 
-import ipywidgets as W  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import ipywidgets as W
+import pytest
+import torch
 
-from tinysr import widgets  # noqa: E402
-from tinysr.config import PRESETS, Config, field_names, field_spec, override, preset  # noqa: E402
-from tinysr.genotype import Genotype  # noqa: E402
+from tinysr import widgets
+from tinysr.config import PRESETS, Config, field_names, field_spec, override, preset
+from tinysr.genotype import Genotype
 
 # A search / retraining of a few seconds: 2 tiny steps each.
 TINY = {"search.channels": 4, "search.cells": 3, "search.epochs": 2, "search.steps_per_epoch": 1,

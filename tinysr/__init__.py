@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 # module (relative to tinysr) -> its __all__, lowest layer first (see tests/test_layers.py for the layers)
 _MODULES: dict[str, tuple[str, ...]] = {
     "devices": ("get_device", "to_device", "module_device", "module_dtype", "is_host"),
-    "utils": ("seed_everything", "atomic_save", "atomic_write_text", "safe_load", "follow_umask"),
+    "utils": ("seed_everything", "atomic_path", "atomic_save", "atomic_write_text", "safe_load", "follow_umask"),
     "shipped": ("shipped_path", "load_shipped", "shipped_names"),
     "config": ("PRESETS", "DataConfig", "SearchConfig", "TrainConfig", "EvalConfig", "Config", "ConfigError",
                "FieldSpec", "CROSS_RULES", "field_spec", "field_names", "preset", "override", "default_preset_name"),

@@ -183,7 +183,9 @@ class Architect:
         with torch.no_grad():
             for w, b in zip(weights, backup):
                 w.copy_(b)
-        train_loss = lambda: self.data_loss(train_batch)  # noqa: E731
+        def train_loss() -> torch.Tensor:
+            return self.data_loss(train_batch)
+
         if self.cfg.hvp == "exact":
             hvp = exact_hvp(self.net, train_loss, u)
         else:

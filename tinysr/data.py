@@ -23,7 +23,7 @@ import torch
 
 # load_image, save_image, modcrop, to_rgb, check_scale, IMAGE_EXTENSIONS: re-exported for callers of the
 # former tinysr.data (search, train, pipeline, data_scripts); they live in tinysr.images.
-from .images import IMAGE_EXTENSIONS, check_scale, list_images, load_image, modcrop, save_image, to_rgb  # noqa: F401
+from .images import IMAGE_EXTENSIONS, check_scale, list_images, load_image, modcrop, save_image, to_rgb  # noqa: F401 - re-exported
 from .paths import data_roots
 from .photos import BUILTIN_PHOTOS, EVAL_PHOTOS, builtin_photos, split_photos  # noqa: F401  (re-exported)
 from .resize import imresize

@@ -68,8 +68,8 @@ def evaluate(model_or_fn: nn.Module | Callable[[np.ndarray], np.ndarray], benchm
     scale = check_scale(scale)
     if isinstance(model_or_fn, nn.Module):
         model = model_or_fn
-        fn: Callable[[np.ndarray], np.ndarray] = \
-            lambda lr: super_resolve(model, lr, scale, tile=tile, device=device)  # noqa: E731
+        def fn(lr: np.ndarray) -> np.ndarray:
+            return super_resolve(model, lr, scale, tile=tile, device=device)
     elif callable(model_or_fn):
         fn = model_or_fn
     else:
@@ -119,7 +119,9 @@ def format_table(results_list: Sequence[Mapping[str, Any]], title: str | None = 
             row.append(f"{e['psnr']:.2f} / {e['ssim']:.4f}" if e else "-")
         rows.append(row)
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
-    fmt = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    def fmt(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
     lines = ([title] if title else []) + [fmt(headers), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
     for r in results_list:
         if "params" in r:

@@ -13,8 +13,6 @@ inside the functions, and their absence is a clear ``ModuleNotFoundError``.
 from __future__ import annotations
 
 import copy
-import os
-import secrets
 import warnings
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ import torch
 import torch.nn as nn
 
 from .inference import forward
+from .utils import atomic_path
 
 __all__ = ["export_onnx", "onnx_session", "onnx_super_resolve", "require_onnx", "ONNX_OPSET"]
 
@@ -90,8 +89,9 @@ def _torch_export(model: nn.Module, path: str, example: torch.Tensor, opset: int
                           opset_version=opset, do_constant_folding=True, dynamo=False)
 
 
-def export_onnx(model: nn.Module, path: str | Path, *, opset: int = ONNX_OPSET, example_size: tuple[int, int] = (48, 64),
-                check_size: tuple[int, int] = (61, 83), atol: float = 0.01, overwrite: bool = False) -> dict[str, Any]:
+def export_onnx(model: nn.Module, path: str | Path, *, opset: int = ONNX_OPSET,
+                example_size: tuple[int, int] = (48, 64), check_size: tuple[int, int] = (61, 83), atol: float = 0.01,
+                overwrite: bool = False) -> dict[str, Any]:
     """Write ``model`` (maps ``(N, 3, h, w)`` in [0, 255] to ``(N, 3, s*h, s*w)``) to ``path`` as ONNX.
 
     The graph is traced on an ``example_size`` (h, w) input, then checked with ONNX Runtime on a random
@@ -116,9 +116,8 @@ def export_onnx(model: nn.Module, path: str | Path, *, opset: int = ONNX_OPSET, 
     gen = torch.Generator().manual_seed(0)
     example = torch.randint(0, 256, (1, 3, *example_size), generator=gen).float()
     check = torch.randint(0, 256, (1, 3, *check_size), generator=gen).float()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = str(path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"))   # normal permissions
-    try:
+    with atomic_path(path) as tmp_path:           # written only when the check passes
+        tmp = str(tmp_path)
         _torch_export(net, tmp, example, opset)
         onnx.checker.check_model(tmp)
         (got,) = onnx_session(tmp).run(["sr"], {"lr": check.numpy()})
@@ -130,9 +129,5 @@ def export_onnx(model: nn.Module, path: str | Path, *, opset: int = ONNX_OPSET, 
         if not diff <= atol:
             raise ValueError(f"the ONNX graph differs from PyTorch by up to {diff:.4g} (0..255 scale) on a "
                              f"{check_size[1]}x{check_size[0]} input, more than atol={atol}; not written")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return {"path": str(path), "opset": opset, "check_size": list(check_size), "max_abs_diff": diff,
             "input": "lr", "output": "sr"}

@@ -83,7 +83,8 @@ class Genotype:
             allowed = f"distinct ints in 1..{j - 1} (cells before B{j}), at least one"
             if not isinstance(row, tuple) or not row:
                 shown = list(row) if isinstance(row, tuple) else row
-                raise ValueError(f"Genotype.inputs[{k}]={shown!r} (inputs of B{j}): must be a non-empty list of {allowed}")
+                raise ValueError(f"Genotype.inputs[{k}]={shown!r} (inputs of B{j}): must be a non-empty list of "
+                                 f"{allowed}")
             for i in row:
                 _check_int(f"inputs[{k}]", i, allowed)
                 if not 1 <= i <= j - 1:
@@ -106,7 +107,8 @@ class Genotype:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Genotype:
         if not isinstance(d, dict):
-            raise ValueError(f"a genotype must be a JSON object with keys ops, inputs, channels, cells; got {type(d).__name__}")
+            raise ValueError("a genotype must be a JSON object with keys ops, inputs, channels, cells; got "
+                             f"{type(d).__name__}")
         known = {"ops", "inputs", "channels", "cells", "scale"}
         unknown = set(d) - known
         if unknown:
@@ -143,7 +145,8 @@ class Genotype:
 
 def _check_int(field: str, value: Any, allowed: str = "an int") -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"Genotype.{field}: {value!r} is a {type(value).__name__}, not an int; allowed values: {allowed}")
+        raise ValueError(f"Genotype.{field}: {value!r} is a {type(value).__name__}, not an int; allowed values: "
+                         f"{allowed}")
 
 
 _DLSR_OPS = ("conv_1x1", "sep_conv_7x7", "sep_conv_5x5")

@@ -173,14 +173,17 @@ def load_official(path: str | Path, genotype: str | Path | Genotype = "dlsr") ->
     raw = safe_load(path)
     sd = raw["state_dict"] if isinstance(raw, dict) and "state_dict" in raw else raw
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
-        raise ValueError(f"{path} holds no state dict of tensors (keys: {list(raw)[:5] if isinstance(raw, dict) else type(raw)})")
+        keys = list(raw)[:5] if isinstance(raw, dict) else type(raw)
+        raise ValueError(f"{path} holds no state dict of tensors (keys: {keys})")
     sd = {k[len("module."):] if k.startswith("module.") else k: v for k, v in sd.items()}
     g = get_genotype(genotype)
     info = describe_official(sd)
     gname = genotype if isinstance(genotype, str) else "given"
-    where = f"official checkpoint {Path(path).name} does not fit genotype {gname!r} (channels {g.channels}, ops {list(g.ops)})"
+    where = (f"official checkpoint {Path(path).name} does not fit genotype {gname!r} (channels {g.channels}, "
+             f"ops {list(g.ops)})")
     if info["scale"] not in (2, 3, 4):
-        raise ValueError(f"{where}: upsampler.0.weight is missing or not 3*r^2 x C x 3 x 3 for r in 2, 3, 4. {_suggestion(info)}")
+        raise ValueError(f"{where}: upsampler.0.weight is missing or not 3*r^2 x C x 3 x 3 for r in 2, 3, 4. "
+                         f"{_suggestion(info)}")
     model = DLSRNet(g, info["scale"])
     expected = {official_name(k): (k, v.shape) for k, v in model.state_dict().items()}
     mapped = {}

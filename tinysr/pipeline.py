@@ -49,7 +49,8 @@ def load_sets(benchmarks: str | Path | None, sets: tuple[str, ...], scale: int) 
     if str(benchmarks) == "auto":
         found = find_benchmarks(sets[0])
         if found is None:
-            raise FileNotFoundError(f"--benchmarks auto: no benchmarks/{sets[0]} in the data roots ({describe_roots()}); "
+            raise FileNotFoundError(f"--benchmarks auto: no benchmarks/{sets[0]} in the data roots "
+                                    f"({describe_roots()}); "
                                     "fetch them with `tinysr download benchmarks` or pass --benchmarks DIR")
         benchmarks = found
     if not Path(benchmarks).is_dir():

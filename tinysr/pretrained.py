@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import tempfile
 import types
 import urllib.error
 import urllib.request
@@ -31,7 +30,7 @@ from pathlib import Path
 
 from .model import DLSRNet, load_official
 from .paths import OFFICIAL_FILES, describe_roots, find_official_file
-from .utils import follow_umask
+from .utils import atomic_path
 
 __all__ = ["pretrained", "pretrained_path", "cache_dir", "PRETRAINED_SHA256", "PRETRAINED_SCALE",
            "DEFAULT_MODEL_URL"]
@@ -75,12 +74,11 @@ def _verified(path: Path, name: str) -> bool:
 
 
 def _download(url: str, dest: Path, name: str, timeout: float) -> None:
-    """Stream ``url`` into a temp file beside ``dest``, check its sha256, then rename it to ``dest``."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
-    try:
+    """Stream ``url`` into a temp file beside ``dest`` hashing as it goes; it becomes ``dest`` only when its sha256
+    is the released file's (:func:`tinysr.utils.atomic_path`: readable by all, as a shared cache must be)."""
+    with atomic_path(dest) as tmp:
         h = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out:
+        with open(tmp, "wb") as out:
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as resp:
                     for block in iter(lambda: resp.read(_CHUNK), b""):
@@ -96,11 +94,6 @@ def _download(url: str, dest: Path, name: str, timeout: float) -> None:
             raise ValueError(f"the file downloaded from {url} has sha256 {got}, expected {want}: it is not the "
                              f"released {OFFICIAL_FILES[name]} (a wrong $TINYSR_MODEL_URL, a proxy's error page "
                              "or a changed upstream file); nothing was kept in the cache")
-        follow_umask(tmp)                    # mkstemp made it 0600: a shared cache must be readable by all
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def pretrained_path(name: str = "dlsr", *, download: bool = True, timeout: float = 60.0) -> Path:

@@ -30,8 +30,9 @@ def _save(fig, path: Path) -> str:
     return f"figures/{path.name}"
 
 
-def make_figures(out: Path, r: RunResult) -> dict[str, str]:
-    """Draw the run's figures into ``out/figures``; return name -> relative path."""
+def make_figures(out: Path, r: Any) -> dict[str, str]:
+    """Draw the figures of ``r`` (a :class:`tinysr.pipeline.RunResult`; typed ``Any``: pipeline imports this module)
+    into ``out/figures``; return name -> relative path."""
     searched, trained, entry, scale = r.searched, r.trained, r.entry, r.cfg.data.scale
 
     fig_dir = out / "figures"
@@ -98,7 +99,8 @@ def _budget_text(cfg) -> str:
     kind, budget = budget_of(cfg)
     if not budget:
         return "no budget"
-    return (f"a {budget:,}-{kind.replace('_', '-')} budget ({cfg.search.budget_mode}, {cfg.search.budget_estimate} size, "
+    return (f"a {budget:,}-{kind.replace('_', '-')} budget ({cfg.search.budget_mode}, "
+            f"{cfg.search.budget_estimate} size, "
             f"lambda {cfg.search.lambda_cost:g})")
 
 
@@ -116,14 +118,15 @@ def _study_context(name: str = SHIPPED_STUDY) -> list[str]:
             "PSNR-Y over every benchmark image):", "", *[f"- {line}" for line in verdict_lines(study)], ""]
 
 
-def write_report(out: Path, r: RunResult) -> Path:
+def write_report(out: Path, r: Any) -> Path:
     """Write ``out/report.md`` (and figures) for one :class:`tinysr.pipeline.RunResult`; return its path."""
     cfg, searched, entry, bicubic, timings = r.cfg, r.searched, r.entry, r.bicubic, r.timings
     real_benchmarks, scale = r.real_benchmarks, cfg.data.scale
     figs = make_figures(out, r)
     g = searched.genotype
     lines = [f"# tinysr run: preset `{cfg.name}`, x{scale}, seed {cfg.seed}", ""]
-    lines += [f"Device: {'cuda' if torch.cuda.is_available() else 'cpu'} ({platform.processor() or platform.machine()}), "
+    machine = platform.processor() or platform.machine()
+    lines += [f"Device: {'cuda' if torch.cuda.is_available() else 'cpu'} ({machine}), "
               f"torch {torch.__version__}. Training data: {_data_text(cfg)}.", ""]
     if not real_benchmarks:
         lines += ["> Evaluated on the **built-in eval photos** (LR made with MATLAB-exact bicubic), not on the "

@@ -8,8 +8,9 @@ A field is declared with :func:`rule`, e.g. ``channels: int = rule(48, min=4, ma
 - by the notebook panels (``tinysr.widgets``), whose slider ends and dropdown options come from it.
 
 Rules between fields of :class:`tinysr.config.Config` (``search.warmup_epochs < search.epochs``, ``hr_patch``
-a multiple of ``data.scale``, at most one budget, ...) are the :class:`Cross` objects of :data:`CROSS_RULES`: each checks a whole config and can *narrow* one field's spec given the
-values of the others, so a panel never offers a value the cross rule would reject.
+a multiple of ``data.scale``, at most one budget, ...) are the :class:`Cross` objects of :data:`CROSS_RULES`: each
+checks a whole config and can *narrow* one field's spec given the values of the others, so a panel never offers a
+value the cross rule would reject.
 Errors are :class:`ConfigError` (a ``ValueError``): one line naming the dotted field, the value seen and
 what is allowed, e.g. ``search.channels=0 must be an even int in 4..256``.
 """

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .architect import Architect, Batch, hessian_vector_product  # noqa: F401  (re-exported)
+from .architect import Architect, Batch
 from .config import Config
 from .data import PatchSampler
 from .devices import get_device, module_dtype, to_device
@@ -123,7 +123,8 @@ class Search:
             parts = self.architect.step(train_batch, arch_batch, w_lr)
         return parts
 
-    def step(self, train_batch: Batch, arch_batch: Batch | Sequence[Batch] | None, epoch: int) -> dict[str, torch.Tensor]:
+    def step(self, train_batch: Batch, arch_batch: Batch | Sequence[Batch] | None,
+             epoch: int) -> dict[str, torch.Tensor]:
         """One iteration at 0-based ``epoch``; ``arch_batch`` is a pair, or a list of ``arch_steps`` pairs.
         Under torchrun the batches are the GLOBAL batches: each rank computes on its slice."""
         self.set_epoch(epoch)

@@ -34,7 +34,8 @@ __all__ = ["lr_hr_pairs", "split_names", "resolve_source", "search_photos", "tra
 Pairs = dict[str, tuple[np.ndarray, np.ndarray]]   # name -> (lr, hr) uint8
 
 
-def split_names(names: list[str], arch_fraction: float, rule: str = "tail", seed: int = 0) -> tuple[list[str], list[str]]:
+def split_names(names: list[str], arch_fraction: float, rule: str = "tail",
+                seed: int = 0) -> tuple[list[str], list[str]]:
     """``(weight_names, arch_names)`` of ``names`` by ``rule`` (module docstring)."""
     order = sorted(names)
     if rule == "random":
@@ -99,7 +100,8 @@ def train_photos(cfg: Config) -> dict[str, np.ndarray]:
     """Every training image: the built-in ``train`` + ``arch`` parts, or the whole folder; each also at the
     sizes ``train.hr_scales`` (:func:`with_scales`)."""
     source = resolve_source(cfg)
-    photos = builtin_photos("train+arch") if source == "builtin" else load_folder(source, max_images=cfg.data.max_images)
+    photos = (builtin_photos("train+arch") if source == "builtin"
+              else load_folder(source, max_images=cfg.data.max_images))
     return with_scales(photos, cfg.train.hr_scales, min_side=cfg.train.hr_patch)
 
 

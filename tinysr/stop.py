@@ -57,7 +57,7 @@ def stop_signals(flag: StopFlag | None = None) -> Iterator[StopFlag]:
         yield flag
         return
 
-    def on_signal(signum, frame):  # noqa: ARG001
+    def on_signal(signum, frame):
         if flag.hit and signum == signal.SIGINT:
             raise KeyboardInterrupt("second Ctrl-C: stopped at once (the last checkpoint is kept)")
         flag.set("Ctrl-C" if signum == signal.SIGINT else "SIGTERM")

@@ -6,13 +6,15 @@ import os
 import random
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "atomic_save", "atomic_write_text", "safe_load", "follow_umask"]
+__all__ = ["seed_everything", "atomic_path", "atomic_save", "atomic_write_text", "safe_load", "follow_umask"]
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -30,23 +32,34 @@ def follow_umask(path: str) -> None:
     os.chmod(path, 0o666 & ~mask)
 
 
-def atomic_save(obj: Any, path: str | Path) -> None:
-    """``torch.save`` to a temp file in the same folder, then rename: a crash never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+@contextmanager
+def atomic_path(dest: str | Path) -> Iterator[Path]:
+    """``with atomic_path(dest) as tmp:`` write ``tmp`` (a fresh path beside ``dest``); when the block ends without
+    an error it is renamed over ``dest`` with the permissions a plain ``open`` would give (the umask's), otherwise
+    deleted. A crash, a full disk or a failed check never leaves half a file under the real name, nor a temp file."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     os.close(fd)
-    follow_umask(tmp)
     try:
-        try:
-            torch.save(obj, tmp)
-        except RuntimeError as exc:          # torch's zip writer reports a failed write (a full disk) this way
-            raise OSError(errno.ENOSPC if _full(path) else errno.EIO, f"cannot write {path}: {str(exc).splitlines()[0]}",
-                          str(path)) from exc
-        os.replace(tmp, path)
+        yield Path(tmp)
+        follow_umask(tmp)
+        os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def atomic_save(obj: Any, path: str | Path) -> None:
+    """``torch.save`` through :func:`atomic_path`; a write torch's zip writer reports as failed (a full disk) is an
+    ``OSError`` naming the file."""
+    with atomic_path(path) as tmp:
+        try:
+            torch.save(obj, tmp)
+        except RuntimeError as exc:          # torch's zip writer reports a failed write (a full disk) this way
+            why = str(exc).splitlines()[0]
+            raise OSError(errno.ENOSPC if _full(Path(path)) else errno.EIO, f"cannot write {path}: {why}",
+                          str(path)) from exc
 
 
 def _full(path: Path, margin: int = 1 << 20) -> bool:
@@ -59,14 +72,9 @@ def _full(path: Path, margin: int = 1 << 20) -> bool:
 
 
 def atomic_write_text(text: str, path: str | Path) -> None:
-    """Write text to a temp file, then rename over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    follow_umask(tmp)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    """Write ``text`` (UTF-8) to ``path`` through :func:`atomic_path`."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> Any:
@@ -87,7 +95,7 @@ def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> Any
                              "after it was written (a bad copy or disk); re-download or re-create it")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - re-raised with context
+    except Exception as exc:  # re-raised with context
         raise ValueError(
             f"cannot read checkpoint {path}: {type(exc).__name__}: {exc}. The file is corrupt, truncated, "
             "or not a PyTorch checkpoint made of tensors and plain values; re-download or re-create it."

@@ -113,7 +113,8 @@ def _run_to_end(nb, panel, shot: str) -> None:
         el.__srcs = new Set();
         const note = () => el.querySelectorAll("img.tinysr-figure").forEach(
             img => img.src && !before.has(img.src) && el.__srcs.add(img.src));
-        new MutationObserver(note).observe(el, {subtree: true, childList: true, attributes: true, attributeFilter: ["src"]});
+        new MutationObserver(note).observe(el, {subtree: true, childList: true, attributes: true,
+                                                attributeFilter: ["src"]});
     }""")
     panel.locator("button.tinysr-run").click()
     expect(panel.locator("button.tinysr-run")).to_be_disabled(timeout=30_000)

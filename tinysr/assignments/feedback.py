@@ -55,8 +55,8 @@ def feedback_markdown(r: SubmissionResult) -> str:
     if r.error:
         return "\n".join(lines + [f"This notebook could not be graded: {r.error}.", ""])
     review = sum(a.max_points for a in r.answers)
-    lines += [f"Assignment `{r.assignment}`: **{_num(r.points)} / {_num(r.max_points)} points**"
-              + (f" from the checks, and {_num(review)} more for written answers, graded by hand." if review else "."), ""]
+    by_hand = f" from the checks, and {_num(review)} more for written answers, graded by hand." if review else "."
+    lines += [f"Assignment `{r.assignment}`: **{_num(r.points)} / {_num(r.max_points)} points**" + by_hand, ""]
     lines += [f"- Note: {n}." for n in r.notes] + ([""] if r.notes else [])
     lines += ["| task | points | max | flags |", "|---|---|---|---|"]
     lines += [f"| {t.task} | {_num(t.points)} | {_num(t.max_points)} | {', '.join(t.flags)} |" for t in r.tasks]

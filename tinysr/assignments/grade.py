@@ -270,7 +270,7 @@ def grade_submission(path: str | Path, specs: dict[str, AssignmentSpec], *, runn
     path = Path(path)
     try:
         nb = nbformat.read(str(path), as_version=4)
-    except Exception as exc:                     # noqa: BLE001 - any unreadable file is reported, not raised
+    except Exception as exc:  # any unreadable file is reported, not raised
         return SubmissionResult(path, error=f"unreadable: {type(exc).__name__}: {exc}".splitlines()[0][:300])
     spec, note = identify(nb, specs)
     if spec is None:

@@ -142,5 +142,6 @@ def collect_answers(spec: AssignmentSpec, nb) -> list[AnswerResult]:
     for name, text in answer_texts(spec, nb).items():
         handout = spec.answers[name].handout
         blank = text is None or " ".join(text.split()) in ("", " ".join(handout.split()), ANSWER_STUB)
-        out.append(AnswerResult(name, spec.answers[name].points, text, ["needs_review"] + (["no-answer"] if blank else [])))
+        flags = ["needs_review"] + (["no-answer"] if blank else [])
+        out.append(AnswerResult(name, spec.answers[name].points, text, flags))
     return out

@@ -30,7 +30,7 @@ def _transform(source: str) -> str | None:
         return None
     try:
         return TransformerManager().transform_cell(source)
-    except Exception:                              # noqa: BLE001 - malformed input: leave it to the kernel
+    except Exception:  # malformed input: leave it to the kernel
         return None
 
 

@@ -17,9 +17,9 @@ another student's submission. :class:`Sandbox` prepares, once per grading sessio
   Python environment and the data folders named by ``TINYSR_DATA``/``TINYSR_SHARED``/``TINYSR_CACHE``,
   which stay readable; writes to those and to ``lib/`` are refused too. Processes are not started at all
   (a shell could read what Python may not). A protected folder that holds the sandbox itself or the home
-  folder (``grade ~`` ...) is left out, or the kernel could not run. Each refusal is logged through a file descriptor opened
-  before the student's code runs, and :meth:`Sandbox.events` hands the new log lines to the runner after
-  every cell: the grader flags them as ``sandbox``.
+  folder (``grade ~`` ...) is left out, or the kernel could not run. Each refusal is logged through a file
+  descriptor opened before the student's code runs, and :meth:`Sandbox.events` hands the new log lines to the
+  runner after every cell: the grader flags them as ``sandbox``.
 
 This is a barrier against reading the answers, not a security boundary: a determined attacker with native
 code could still get out (``ctypes`` is flagged as dynamic code). Grade untrusted submissions in a

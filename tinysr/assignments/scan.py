@@ -108,7 +108,7 @@ def _canonical(dotted: str) -> str:
                 obj = getattr(obj, part)
             except AttributeError:
                 obj = importlib.import_module(".".join(parts[:i]))
-    except Exception:                                      # noqa: BLE001 - any failure: keep it as written
+    except Exception:  # any failure: keep it as written
         return dotted
     if isinstance(obj, type(importlib)):
         return obj.__name__

@@ -4,7 +4,8 @@
                     [--benchmarks DIR] [--sets Set5,Set14,B100] [--tile N] [--json] [--seed N]
 
 Without ``--json`` a table is printed; with it, one JSON object
-``{"results": [{"scale": 2, ["params": .., "multi_adds": ..,] "sets": {"Set5": {"psnr": .., "ssim": .., "images": 5}}}]}``.
+``{"results": [{"scale": 2, ["params": .., "multi_adds": ..,] "sets": {"Set5": {"psnr": .., "ssim": ..,
+"images": 5}}}]}``.
 Progress goes to stderr. Without ``--benchmarks`` the sets are looked for with the one data rule of
 :mod:`tinysr.paths` (``$TINYSR_DATA``, ``./datasets``, ``$TINYSR_SHARED/data``, each ``/benchmarks``).
 Model code is imported only in :func:`run`: ``tinysr --help`` builds every command's parser.

@@ -28,6 +28,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..utils import atomic_path
 from ._common import print_json
 
 __all__ = ["add_parser", "run", "course_dir", "copy_course", "render_book"]
@@ -102,12 +103,12 @@ def copy_course(dest: str | Path, src: str | Path | None = None) -> list[Path]:
     if (src / "assignments" / "README.md").is_file():
         plan.append((dest / "assignments" / "README.md", src / "assignments" / "README.md"))
     _refuse_existing([t for t, _ in plan])
-    for target, what in plan:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(what, Path):
-            shutil.copyfile(what, target)
-        else:
-            nbformat.write(what, str(target))
+    for target, what in plan:                       # a full disk leaves no truncated notebook behind
+        with atomic_path(target) as tmp:
+            if isinstance(what, Path):
+                shutil.copyfile(what, tmp)
+            else:
+                nbformat.write(what, str(tmp))
     return [t for t, _ in plan]
 
 
@@ -140,7 +141,8 @@ def _index(entries: list[dict], preset: str) -> str:
         return "\n".join(
             f"<li><a href='{html.escape(e['html'])}'>{html.escape(e['title'])}</a> <small>("
             + (f"{e['seconds']:.0f} s" if e.get("ran", True) else "handout, not run")
-            + (f"; <b style='color:#c00'>failed: {html.escape(e['error'])}</b>" if e["error"] else "") + ")</small></li>"
+            + (f"; <b style='color:#c00'>failed: {html.escape(e['error'])}</b>" if e["error"] else "")
+            + ")</small></li>"
             for e in entries if e["group"] == group)
 
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

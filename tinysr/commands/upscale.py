@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import argparse
 import glob
-import os
-import secrets
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from ..utils import atomic_path
 from ._common import print_json
 from ._model import add_model_args, load_model_arg
 
@@ -112,14 +111,8 @@ def write_png(img: np.ndarray, path: Path) -> None:
     """Write uint8 ``(h, w)``, ``(h, w, 2)``, ``(h, w, 3)`` or ``(h, w, 4)`` as PNG via a temp file + rename."""
     from PIL import Image
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")   # normal file permissions
-    try:
+    with atomic_path(path) as tmp:
         Image.fromarray(img).save(tmp, format="PNG")       # mode from the shape: L, LA, RGB, RGBA
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def _check_readable(paths: list[Path]) -> None:

@@ -52,7 +52,7 @@ def human_size(n: int | None) -> str:
     if n < 1000:
         return f"{n} B"
     value, unit = float(n), "B"
-    for unit in ("KB", "MB", "GB", "TB"):
+    for unit in ("KB", "MB", "GB", "TB"):  # noqa: B007 - the unit the loop stops at is the answer
         value /= 1000
         if value < 1000:
             break

@@ -24,8 +24,9 @@ The penalty is a squared hinge on the log-ratio::
 weighted by ``search.lambda_cost`` and added to the architecture loss, whose data part is an L1 distance in
 pixel units (typically 3-10 on [0, 255] images). 10% over budget costs ``lambda * 0.009``; 50% over costs
 ``lambda * 0.16``; the gradient on ``log E`` is ``2 lambda log(E/B)``. Compare the data gradient on alpha,
-1e-4 to 1e-2 per position at the start of a search (measured at the smoke and paper scales): ``lambda`` of order 1-10 makes the budget a firm constraint without
-swamping the data inside it. Working on ``log E`` makes the weight independent of the budget's unit.
+1e-4 to 1e-2 per position at the start of a search (measured at the smoke and paper scales): ``lambda`` of order
+1-10 makes the budget a firm constraint without swamping the data inside it. Working on ``log E`` makes the weight
+independent of the budget's unit.
 
 **Network-level term** (``search.network_cost``, 0 by default). The expected distance of the fetched
 predecessors, ``mean_j sum_i softmax(beta_j)_i (j-1-i)/(j-2)`` in [0, 1]: a preference for short

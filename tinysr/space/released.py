@@ -78,9 +78,10 @@ def load_released(net, state_dict: Mapping[str, torch.Tensor]) -> None:
         value = state.pop(theirs)
         want = net.state_dict()[key].shape
         if tuple(value.shape) != tuple(want):
+            width = state_dict["fea_conv.weight"].shape[0] if "fea_conv.weight" in state_dict else "?"
             raise ValueError(f"released {theirs!r} has shape {tuple(value.shape)}, tinysr {key!r} needs "
                              f"{tuple(want)}: build the SuperNet with the checkpoint's width "
-                             f"(fea_conv has {state_dict['fea_conv.weight'].shape[0] if 'fea_conv.weight' in state_dict else '?'} channels)")
+                             f"(fea_conv has {width} channels)")
         mapped[key] = value
     if state:
         raise ValueError(f"unexpected key(s) in the released state dict: {sorted(state)[:3]} "

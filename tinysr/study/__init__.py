@@ -20,5 +20,6 @@ from .summary import study_stats
 from .verdict import verdict, verdict_sentence
 
 __all__ = ["run_study", "rerun", "plan_jobs", "run_job", "PUBLISHED", "inherit_weights", "sample_in_budget",
-           "feasible_range", "params_of", "WINDOW", "kendall_tau", "percentile", "study_stats", "score", "bootstrap_tau",
+           "feasible_range", "params_of", "WINDOW", "kendall_tau", "percentile", "study_stats", "score",
+           "bootstrap_tau",
            "verdict", "verdict_sentence", "plot_study", "study_numbers", "verdict_lines", "write_study_md"]

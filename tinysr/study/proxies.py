@@ -47,7 +47,7 @@ def grad_norm(net: nn.Module, batch: Batch) -> float:
 
 
 def synflow(net: nn.Module, batch: Batch) -> float:
-    """``sum |w * dR/dw|`` with ``R = sum(|net|(ones))``, on a float64 copy of ``net`` (its input size from the batch)."""
+    """``sum |w * dR/dw|`` with ``R = sum(|net|(ones))``, on a float64 copy of ``net`` (input size: the batch's)."""
     probe = copy.deepcopy(net).double().eval()
     with torch.no_grad():
         for p in probe.parameters():

@@ -92,9 +92,10 @@ def _where(study: Mapping[str, Any]) -> str:
     if not study["benchmarks"]:
         return ("the **built-in eval photos** (no benchmarks given; LR made with the MATLAB-exact bicubic): the "
                 "numbers are not comparable with the paper's tables")
-    where = "the data root's benchmarks" if study["benchmarks"] == "auto" else f"the benchmarks in `{study['benchmarks']}`"
-    return (f"{where} ({', '.join(study['sets'])}, x{study['scale']}) with the published protocol (the sets' bicubic LR "
-            "files; PSNR/SSIM on Y, `scale` pixels shaved)")
+    where = ("the data root's benchmarks" if study["benchmarks"] == "auto"
+             else f"the benchmarks in `{study['benchmarks']}`")
+    return (f"{where} ({', '.join(study['sets'])}, x{study['scale']}) with the published protocol (the sets' "
+            "bicubic LR files; PSNR/SSIM on Y, `scale` pixels shaved)")
 
 
 def _gap_and_oneshot(study: Mapping[str, Any], stats: Mapping[str, Any]) -> list[str]:
@@ -136,8 +137,8 @@ def write_study_md(root: str | Path, study: Mapping[str, Any], name: str = "stud
           f"Preset `{study['preset']}`: supernet {s.get('channels')} channels x {study['cells']} cells, search "
           f"{s.get('epochs')} x {s.get('steps_per_epoch')} steps with budget penalty lambda {s.get('lambda_cost')}; "
           f"every network retrained at width {study['width']} for {t.get('epochs')} x {t.get('steps_per_epoch')} "
-          f"steps (x{study['scale']}). Evaluated on {_where(study)}. The judged score of a network is its {stats['score']} "
-          "(dB).", "",
+          f"steps (x{study['scale']}). Evaluated on {_where(study)}. The judged score of a network is its "
+          f"{stats['score']} (dB).", "",
           f"Seed policy: searched networks use seeds {study['seeds']}; random and published networks are retrained "
           f"once with seed {study['seeds'][0]}. Random networks: drawn uniformly from the search space (ops and "
           f"connections), kept when their parameter count is within {study['window']:.0%} of the budget.", "",
@@ -153,12 +154,14 @@ def write_study_md(root: str | Path, study: Mapping[str, Any], name: str = "stud
                 for k, v in stats[kind].items()) + ".")
     md += ["", *_gap_and_oneshot(study, stats)]
     names = study["sets"]
-    md += ["", "## Runs", "", "| id | kind | budget | params | in window | judged | " + " | ".join(names) + " | wall s |",
+    md += ["", "## Runs", "",
+           "| id | kind | budget | params | in window | judged | " + " | ".join(names) + " | wall s |",
            "|---|---|---|---|---|---|" + "---|" * len(names) + "---|"]
     for r in study["runs"]:
         cells = " | ".join(f"{r['sets'][n]['psnr']:.2f} / {r['sets'][n]['ssim']:.4f}" for n in names)
         md.append(f"| {r['id']} | {r['kind']} | {_f(r['budget'], ',')} | {r['params']:,} | "
-                  f"{'-' if r['in_window'] is None else 'yes' if r['in_window'] else 'no'} | {score(r):.3f} | {cells} | "
+                  f"{'-' if r['in_window'] is None else 'yes' if r['in_window'] else 'no'} | {score(r):.3f} | "
+                  f"{cells} | "
                   f"{r['wall_s']:.0f} |")
     md += ["", "PSNR (dB) / SSIM per set. Rerun any row and compare: `tinysr study --from study.json --rerun ID "
            "--out DIR --json` (each entry of study.json holds its exact command in `rerun`)."]

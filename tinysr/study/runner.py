@@ -120,7 +120,8 @@ def _wait_for(specs: Sequence[Mapping[str, Any]], root: Path) -> None:
         for job_id in missing:
             failed = root / "runs" / job_id / "failed.json"
             if failed.exists() and failed.stat().st_mtime >= since:
-                raise RuntimeError(f"study job {job_id} failed on another rank: {json.loads(failed.read_text())['error']}")
+                error = json.loads(failed.read_text())["error"]
+                raise RuntimeError(f"study job {job_id} failed on another rank: {error}")
         if time.monotonic() - last > 60:
             print(f"study: waiting for {len(missing)} jobs of other ranks ({', '.join(missing[:3])}...)",
                   file=sys.stderr, flush=True)
@@ -131,7 +132,8 @@ def _wait_for(specs: Sequence[Mapping[str, Any]], root: Path) -> None:
 def _plan_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     """What differs between two plans, short: the changed arguments, else the first job that differs and its keys."""
     new = json.loads(json.dumps(new))
-    args = [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in ("budgets", "seeds", "random") if old.get(k) != new.get(k)]
+    args = [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in ("budgets", "seeds", "random")
+            if old.get(k) != new.get(k)]
     if args:
         return "; ".join(args)
     jobs_old, jobs_new = old.get("jobs", []), new.get("jobs", [])

@@ -21,7 +21,8 @@ plot_resize_comparison        why LR images must come from MATLAB-exact bicubic,
 
 History records are the dicts written by :mod:`tinysr.search` (``step``, ``epoch``, ``loss``,
 ``arch_loss``, ``cost``, ``psnr``, ``alpha`` (3, 9) or (cells, 3, 9) softmax probabilities, ``betas``
-lists of lengths 2..n-1, ``top_prob``, ``genotype``) and by retraining (``step``, ``epoch``, ``loss``, ``psnr``, ``w_lr``).
+lists of lengths 2..n-1, ``top_prob``, ``genotype``) and by retraining (``step``, ``epoch``, ``loss``, ``psnr``,
+``w_lr``).
 """
 from .diagram import draw_genotype
 from .history import plot_alpha_bars, plot_alpha_history, plot_alphas, plot_beta_history, plot_curves

@@ -3,7 +3,8 @@ input probabilities softmax(beta), and loss / PSNR / cost / learning-rate curves
 
 History records are the dicts written by :mod:`tinysr.search` (``step``, ``epoch``, ``loss``,
 ``arch_loss``, ``cost``, ``psnr``, ``alpha`` (3, 9) or (cells, 3, 9) softmax probabilities, ``betas``
-lists of lengths 2..n-1, ``top_prob``, ``genotype``) and by retraining (``step``, ``epoch``, ``loss``, ``psnr``, ``w_lr``).
+lists of lengths 2..n-1, ``top_prob``, ``genotype``) and by retraining (``step``, ``epoch``, ``loss``, ``psnr``,
+``w_lr``).
 """
 from __future__ import annotations
 

@@ -135,8 +135,9 @@ def conv_receptive_field(genotype: Genotype) -> int:
 def measured_receptive_field(net: DLSRNet, size: int, *, freeze_esa: bool = True) -> int:
     """Side of the LR window the centre output pixel of ``net`` depends on, measured: the bounding box of the
     nonzero gradient of that pixel with respect to a random ``size x size`` LR input (float64, a copy of
-    ``net`` on the CPU, wherever ``net`` lives: a measurement, and MPS has no float64). ``freeze_esa``: set every ``esa.conv4.weight`` to 0 first, so ESA's mask is a constant. Needs
-    ``size`` > the field (else the image edge cuts it; the result is then ``size``)."""
+    ``net`` on the CPU, wherever ``net`` lives: a measurement, and MPS has no float64). ``freeze_esa``: set every
+    ``esa.conv4.weight`` to 0 first, so ESA's mask is a constant. Needs ``size`` > the field (else the image edge
+    cuts it; the result is then ``size``)."""
     probe = copy.deepcopy(net).cpu().double().eval()
     if freeze_esa:
         with torch.no_grad():
@@ -225,7 +226,8 @@ def bicubic_widening_explorer() -> W.VBox:
         ax = fig.subplots()
         t = np.linspace(-2 * r["s"] - 0.5, 2 * r["s"] + 0.5, 400)
         ax.plot(t, cubic(t), color="C0", label="enlarging: k(t), 4 taps")
-        ax.plot(t, cubic(t / r["s"]) / r["s"], color="C3", label=f"shrinking by {r['s']:g}: k(t/s)/s, width 4s = {4 * r['s']:g}")
+        ax.plot(t, cubic(t / r["s"]) / r["s"], color="C3",
+                label=f"shrinking by {r['s']:g}: k(t/s)/s, width 4s = {4 * r['s']:g}")
         ax.stem(r["down_offsets"], r["down_row"], linefmt="C3:", markerfmt="C3o", basefmt=" ",
                 label="taps of one LR pixel (normalised)")
         ax.axhline(0, color="black", lw=0.6)
@@ -234,7 +236,8 @@ def bicubic_widening_explorer() -> W.VBox:
         ax.legend(fontsize=8, loc="upper right")
         image.value = _image(fig)
         text.value = (f"shrinking by {r['s']:g}: {r['down_weights'].shape[1]} taps computed, nonzero over "
-                      f"{r['down_support'] + 1} input pixels; largest tap {r['down_row'].max():.3f} (kernel peak 1/s = {1 / r['s']:.3f})")
+                      f"{r['down_support'] + 1} input pixels; largest tap {r['down_row'].max():.3f} "
+                      f"(kernel peak 1/s = {1 / r['s']:.3f})")
         return r
 
     return _panel({"s": s}, [text, image], redraw)

@@ -39,7 +39,8 @@ def search_figure(history: Sequence[dict], fig: Figure | None = None) -> Figure:
     left, right = fig.subplots(1, 2, width_ratios=[3, 2])
     last = history[-1]
     plot_alpha_bars(last["alpha"], ax=left, title=f"softmax(alpha) at step {last['step']} (epoch {last['epoch']})")
-    plot_curves(history, ("loss", "arch_loss"), ax=right, title="search losses (weights: train photos; alpha: arch photos)")
+    plot_curves(history, ("loss", "arch_loss"), ax=right,
+                title="search losses (weights: train photos; alpha: arch photos)")
     right.set_ylabel(LOSS_UNIT)
     _integer_x(right, "step")
     return fig
