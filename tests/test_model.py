@@ -162,3 +162,12 @@ def test_flipped_bytes_inside_a_saved_tensor_are_an_error(tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(ValueError, match="CRC-32"):
         load_model(path)
+
+
+def test_esa_min_is_declared_once_and_derived():
+    """The smallest LR side lives in tinysr.rules (layer 0); the cell's derivation from ESA's layers agrees."""
+    from tinysr.cell import esa_min_size
+    from tinysr.data import MIN_LR_SIZE
+    from tinysr.rules import ESA_MIN
+
+    assert esa_min_size() == ESA_MIN == MIN_LR_SIZE == ESA_MIN_SIZE

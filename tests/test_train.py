@@ -113,3 +113,17 @@ def test_two_process_ddp_matches_one_process_curve(tmp_path):
     assert l1[-1] < l1[0] and l2[-1] < l2[0]            # both learn
     assert 0.5 < l2[-1] / l1[-1] < 2.0                   # to a similar level
     assert (tmp_path / "two" / "model.pt").exists()
+
+
+def test_the_released_tiny_learning_rate_is_the_librarys_not_only_the_clis():
+    """Under `paper` the released DLSR-tiny script trains at 4e-4: run_train applies it (so a notebook and the CLI
+    train the same network the same way); another preset, another genotype or an explicit rate are left alone."""
+    from tinysr.config import override, preset
+    from tinysr.train import released_recipe
+
+    paper = preset("paper")
+    assert released_recipe(paper, "dlsr_tiny").train.w_lr == 4e-4
+    assert released_recipe(paper, "dlsr").train.w_lr == paper.train.w_lr == 3e-4
+    assert released_recipe(preset("laptop"), "dlsr_tiny") == preset("laptop")
+    mine = override(paper, {"train.w_lr": 1e-3})
+    assert released_recipe(mine, "dlsr_tiny") == mine

@@ -47,7 +47,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "pretrained": ("pretrained", "pretrained_path", "cache_dir", "PRETRAINED_SHA256", "PRETRAINED_SCALE",
                    "DEFAULT_MODEL_URL"),
     "search": ("Search", "SearchResult", "run_search", "budget_of", "Callback"),
-    "train": ("Trainer", "TrainResult", "run_train", "build_model", "validation_psnr", "ema_update"),
+    "train": ("Trainer", "TrainResult", "run_train", "build_model", "validation_psnr", "ema_update", "released_recipe"),
     "evaluate": ("evaluate", "evaluate_bicubic", "format_table"),
     "pipeline": ("run_pipeline", "builtin_eval_set", "RunResult", "BUILTIN_SET", "load_sets"),
     "viz": ("plot_alpha_history", "plot_alphas", "plot_beta_history", "plot_alpha_bars", "plot_curves",

@@ -21,14 +21,17 @@ official (per cell)  tinysr (``cells.<i-1>.``)    role
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .rules import ESA_MIN, SCALES
+
 __all__ = ["NEG_SLOPE", "act", "esa_min_size", "ESA_MIN_SIZE", "check_esa_size", "ESA", "DistillationCell",
-           "Fusion", "make_upsampler"]
+           "Fusion", "make_upsampler", "AUTHOR_KEYS", "author_key"]
 
 NEG_SLOPE = 0.05  # LeakyReLU slope of the released code
 
@@ -50,7 +53,7 @@ def esa_min_size() -> int:
     return size
 
 
-ESA_MIN_SIZE = esa_min_size()  # 15: the smallest LR input (per side) any DLSR network accepts
+ESA_MIN_SIZE = ESA_MIN  # 15: the smallest LR input (per side) any DLSR network accepts (esa_min_size derives it)
 
 
 def check_esa_size(h: int, w: int, what: str = "feature map") -> None:
@@ -166,6 +169,28 @@ class Fusion(nn.Module):
 def make_upsampler(C: int, scale: int) -> nn.Sequential:
     """``conv3x3(C -> 3 r^2)`` then ``PixelShuffle(r)``: ``(N, C, H, W) -> (N, 3, rH, rW)``.
     A ``Sequential`` so the conv is ``upsampler.0`` as in the official checkpoints."""
-    if scale not in (2, 3, 4):
-        raise ValueError(f"scale must be 2, 3 or 4; got {scale!r}")
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}; got {scale!r}")
     return nn.Sequential(nn.Conv2d(C, 3 * scale * scale, 3, padding=1), nn.PixelShuffle(scale))
+
+
+#: tinysr's parameter names -> the authors' (the parts both their supernet and their discrete network share):
+#: ``(regex, template)`` pairs; cell ``i`` (0-based) is their ``B{i+1}``, position ``j`` their ``c{j+1}``
+AUTHOR_KEYS: list = [
+    (r"fea_conv\.(\w+)", lambda m: f"fea_conv.{m[1]}"),
+    (r"cells\.(\d+)\.distill\.(\d)\.(\w+)", lambda m: f"B{int(m[1]) + 1}.c{int(m[2]) + 1}_d.{m[3]}"),
+    (r"cells\.(\d+)\.refine\.(\w+)", lambda m: f"B{int(m[1]) + 1}.c4.{m[2]}"),
+    (r"cells\.(\d+)\.fuse\.(\w+)", lambda m: f"B{int(m[1]) + 1}.c5.{m[2]}"),
+    (r"cells\.(\d+)\.esa\.(.+)", lambda m: f"B{int(m[1]) + 1}.esa.{m[2]}"),
+    (r"tail_conv\.(\w+)", lambda m: f"LR_conv.{m[1]}"),
+    (r"upsampler\.0\.(\w+)", lambda m: f"upsampler.0.{m[1]}"),
+]
+
+
+def author_key(key: str, rules: list, what: str) -> str:
+    """The authors' name of tinysr parameter ``key`` by the first matching ``(regex, template)`` of ``rules``."""
+    for pattern, template in rules:
+        m = re.fullmatch(pattern, key)
+        if m:
+            return template(m)
+    raise KeyError(f"tinysr key {key!r} has no counterpart in {what}")

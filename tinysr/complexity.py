@@ -27,6 +27,7 @@ import torch
 import torch.nn as nn
 
 from .devices import get_device
+from .rules import SCALES
 
 __all__ = ["OUTPUT_720P", "count_params", "lr_size_720p", "thop_macs", "multi_adds", "latency"]
 
@@ -76,8 +77,8 @@ def thop_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
 def multi_adds(model: nn.Module, scale: int) -> int:
     """Multi-Adds (conv MACs, no bias) of ``model`` for a 1280x720 output at x``scale`` — the paper's
     complexity number (DLSR x2: 67,306,238,496 = 67.31 G). See the module docstring for the convention."""
-    if scale not in (2, 3, 4):
-        raise ValueError(f"scale must be 2, 3 or 4; got {scale!r}")
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}; got {scale!r}")
     own = getattr(model, "scale", scale)
     if own != scale:
         raise ValueError(f"the model is a x{own} network but scale={scale} was asked; pass scale={own}")

@@ -15,15 +15,14 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from . import rules as vocab
 from .overrides import ADDED_FIELDS, REMOVED_FIELDS, apply_overrides, sections_from_json
-from .rules import CROSS_RULES, ESA_MIN, ConfigError, FieldSpec, check_section, rule, spec_of
+from .rules import CROSS_RULES, ConfigError, FieldSpec, check_section, rule, spec_of
 
 __all__ = ["PRESETS", "DataConfig", "SearchConfig", "TrainConfig", "EvalConfig", "Config", "ConfigError",
            "FieldSpec", "CROSS_RULES", "field_spec", "field_names", "preset", "override", "default_preset_name"]
 
 PRESETS = ("smoke", "laptop", "gpu", "paper")
-LOSSES = ("l1", "l1+hfen")                 # tinysr.losses.LOSSES (a test keeps them equal)
-HFEN_VARIANTS = ("released", "log")        # tinysr.losses.HFEN_VARIANTS
 BENCHMARKS, SWITCH = ("Set5", "Set14", "B100", "Urban100", "Manga109"), ("auto", "on", "off")
 
 
@@ -35,7 +34,7 @@ class _Checked:
 _POS = dict(min=0.0, min_open=True, finite=True)          # a finite number > 0
 _NONNEG = dict(min=0.0, finite=True)                       # a finite number >= 0
 _BETAS = dict(min=0.0, max=1.0, max_open=True, length=2)   # Adam betas: two numbers in [0, 1)
-_PATCH = dict(min=2 * ESA_MIN, note=f"(a multiple of data.scale, hr_patch / data.scale >= {ESA_MIN})")
+_PATCH = dict(min=2 * vocab.ESA_MIN, note=f"(a multiple of data.scale, hr_patch / data.scale >= {vocab.ESA_MIN})")
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ class DataConfig(_Checked):
     _where = "data"
 
     source: str = rule("builtin", note="('builtin'; 'auto': DIV2K from the data root if found, else builtin; a folder)")
-    scale: int = rule(2, choices=(2, 3, 4))
+    scale: int = rule(2, choices=vocab.SCALES)
     arch_fraction: float = rule(450 / 3450, min=0.0, max=1.0, min_open=True, max_open=True)
     arch_split: str = rule("tail", choices=("tail", "random"))
     max_images: int = rule(0, min=0, note="(0 = all)")
@@ -91,8 +90,8 @@ class SearchConfig(_Checked):
     order: str = rule("first", choices=("first", "second"))
     objective: str = rule("train+val", choices=("train+val", "val"))
     step_order: str = rule("weight_first", choices=("weight_first", "arch_first"))
-    loss: str = rule("l1+hfen", choices=LOSSES)
-    hfen: str = rule("released", choices=HFEN_VARIANTS)
+    loss: str = rule("l1+hfen", choices=vocab.LOSSES)
+    hfen: str = rule("released", choices=vocab.HFEN_VARIANTS)
     grad_clip: float = rule(0.0, min=0.0, note="(0 turns clipping off)")
     budget_params: int = rule(0, min=0, note="(0 = no budget)")
     budget_multi_adds: int = rule(0, min=0, note="(0 = no budget)")
@@ -131,8 +130,8 @@ class TrainConfig(_Checked):
     milestones: tuple[int, ...] = rule((200, 400, 600, 800), elem=int, min=1, increasing=True)
     gamma: float = rule(0.5, min=0.0, max=1.0, min_open=True)
     grad_clip: float = rule(50.0, min=0.0, note="(0 turns clipping off)")
-    loss: str = rule("l1+hfen", choices=LOSSES)
-    hfen: str = rule("released", choices=HFEN_VARIANTS)
+    loss: str = rule("l1+hfen", choices=vocab.LOSSES)
+    hfen: str = rule("released", choices=vocab.HFEN_VARIANTS)
     ema: float = rule(0.0, min=0.0, max=1.0, max_open=True)
     bicubic_skip: bool = rule(False)           # predict a residual over bicubic(LR); off for released genotypes
     hr_scales: tuple[float, ...] = rule((1.0,), min=0.1, max=1.0, note="(each photo also at these sizes; 1.0: itself)")

@@ -27,13 +27,14 @@ from .images import IMAGE_EXTENSIONS, check_scale, list_images, load_image, modc
 from .paths import data_roots
 from .photos import BUILTIN_PHOTOS, EVAL_PHOTOS, builtin_photos, split_photos  # noqa: F401  (re-exported)
 from .resize import imresize
+from .rules import ESA_MIN
 
 __all__ = ["find_data_root", "load_folder", "PatchSampler", "MIN_LR_SIZE", "BenchmarkImage", "load_benchmark"]
 
 # The smallest LR side a DLSR network accepts: tinysr.cell.ESA_MIN_SIZE (ESA's stride-2 conv, then a 7x7/3
 # max-pool). data sits below cell in the layers, so the value is repeated here; tests/test_data.py checks
 # that the two agree.
-MIN_LR_SIZE = 15
+MIN_LR_SIZE = ESA_MIN
 
 
 def find_data_root() -> Path | None:

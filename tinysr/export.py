@@ -22,6 +22,7 @@ import torch
 import torch.nn as nn
 
 from .inference import forward
+from .rules import ESA_MIN
 from .utils import atomic_path
 
 __all__ = ["export_onnx", "onnx_session", "onnx_super_resolve", "require_onnx", "ONNX_OPSET"]
@@ -110,8 +111,9 @@ def export_onnx(model: nn.Module, path: str | Path, *, opset: int = ONNX_OPSET,
         raise ValueError(f"--onnx {path}: the file name should end in .onnx")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; choose another name or pass --overwrite to replace it")
-    if min(example_size + check_size) < 15 or tuple(example_size) == tuple(check_size):
-        raise ValueError(f"example_size {example_size} and check_size {check_size} must differ and be >= 15 (ESA)")
+    if min(example_size + check_size) < ESA_MIN or tuple(example_size) == tuple(check_size):
+        raise ValueError(f"example_size {example_size} and check_size {check_size} must differ and be >= {ESA_MIN} "
+                         "(ESA)")
     net = copy.deepcopy(model).cpu().float().eval()
     gen = torch.Generator().manual_seed(0)
     example = torch.randint(0, 256, (1, 3, *example_size), generator=gen).float()

@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from .ops import PRIMITIVES
+from .rules import SCALES
 
 __all__ = ["Genotype", "GENOTYPES", "get_genotype", "random_genotype"]
 
 N_OPS = 3          # searched positions per cell
 MAX_CHANNELS = 1024   # far beyond lightweight SR; a typo like 48000 would try to allocate tens of GB
-SCALES = (2, 3, 4)
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,11 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from .rules import HFEN_VARIANTS, LOSSES
+
 __all__ = ["LOSSES", "HFEN_VARIANTS", "gaussian_kernel", "log_kernel", "hfen_released", "hfen_log",
            "hfen_loss", "get_loss"]
 
-LOSSES = ("l1", "l1+hfen")
-HFEN_VARIANTS = ("released", "log")
 HFEN_WEIGHT = 0.2
 _LAPLACIAN = ((0.0, 1.0, 0.0), (1.0, -4.0, 1.0), (0.0, 1.0, 0.0))
 

@@ -40,10 +40,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .cell import ESA_MIN_SIZE, DistillationCell, Fusion, make_upsampler
+from .cell import AUTHOR_KEYS, ESA_MIN_SIZE, DistillationCell, Fusion, author_key, make_upsampler
 from .genotype import GENOTYPES, Genotype, get_genotype
 from .ops import OPS
 from .paths import OFFICIAL_FILES, find_official_file
+from .rules import SCALES
 from .utils import atomic_save, safe_load
 
 __all__ = ["DLSRNet", "OFFICIAL_FILES", "find_official", "official_name", "describe_official", "load_official",
@@ -114,28 +115,17 @@ def find_official(name: str = "dlsr") -> Path | None:
     return find_official_file(name)
 
 
-_TO_OFFICIAL = [  # (tinysr regex, official template); see the table in the module docstring
-    (r"fea_conv\.(\w+)", lambda m: f"fea_conv.{m[1]}"),
-    (r"cells\.(\d+)\.distill\.(\d)\.(\w+)", lambda m: f"B{int(m[1]) + 1}.c{int(m[2]) + 1}_d.{m[3]}"),
+_TO_OFFICIAL = AUTHOR_KEYS + [  # the discrete network's own parts; see the table in the module docstring
     (r"cells\.(\d+)\.ops\.(\d)\.(.+)", lambda m: f"B{int(m[1]) + 1}.c{int(m[2]) + 1}_r.{m[3]}"),
-    (r"cells\.(\d+)\.refine\.(\w+)", lambda m: f"B{int(m[1]) + 1}.c4.{m[2]}"),
-    (r"cells\.(\d+)\.fuse\.(\w+)", lambda m: f"B{int(m[1]) + 1}.c5.{m[2]}"),
-    (r"cells\.(\d+)\.esa\.(.+)", lambda m: f"B{int(m[1]) + 1}.esa.{m[2]}"),
     (r"fusions\.(\d+)\.conv\.(\w+)", lambda m: f"c{int(m[1]) + 3}.0.{m[2]}"),
     (r"tail_fusion\.conv\.(\w+)", lambda m: f"cout.0.{m[1]}"),
-    (r"tail_conv\.(\w+)", lambda m: f"LR_conv.{m[1]}"),
-    (r"upsampler\.0\.(\w+)", lambda m: f"upsampler.0.{m[1]}"),
 ]
 
 
 def official_name(key: str) -> str:
     """The authors' state-dict key of tinysr parameter ``key`` (``cells.0.ops.1.op.1.weight`` ->
     ``B1.c2_r.op.1.weight``)."""
-    for pattern, template in _TO_OFFICIAL:
-        m = re.fullmatch(pattern, key)
-        if m:
-            return template(m)
-    raise KeyError(f"tinysr key {key!r} has no official counterpart")
+    return author_key(key, _TO_OFFICIAL, "the authors' released network")
 
 
 def describe_official(state_dict: dict[str, torch.Tensor]) -> dict[str, Any]:
@@ -181,8 +171,8 @@ def load_official(path: str | Path, genotype: str | Path | Genotype = "dlsr") ->
     gname = genotype if isinstance(genotype, str) else "given"
     where = (f"official checkpoint {Path(path).name} does not fit genotype {gname!r} (channels {g.channels}, "
              f"ops {list(g.ops)})")
-    if info["scale"] not in (2, 3, 4):
-        raise ValueError(f"{where}: upsampler.0.weight is missing or not 3*r^2 x C x 3 x 3 for r in 2, 3, 4. "
+    if info["scale"] not in SCALES:
+        raise ValueError(f"{where}: upsampler.0.weight is missing or not 3*r^2 x C x 3 x 3 for r in {SCALES}. "
                          f"{_suggestion(info)}")
     model = DLSRNet(g, info["scale"])
     expected = {official_name(k): (k, v.shape) for k, v in model.state_dict().items()}

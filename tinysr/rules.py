@@ -23,9 +23,15 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 __all__ = ["ConfigError", "FieldSpec", "rule", "spec_of", "check_value", "check_section", "get", "Cross",
-           "at_most", "at_least", "ESA_MIN", "CROSS_RULES"]
+           "at_most", "at_least", "ESA_MIN", "SCALES", "LOSSES", "HFEN_VARIANTS", "CROSS_RULES"]
 
-ESA_MIN = 15   # tinysr.cell.ESA_MIN_SIZE: the ESA block needs LR inputs >= 15 px (this module is layer 0)
+# The vocabularies every layer shares, declared once here, at the bottom (layer 0):
+#: the smallest LR side ESA accepts: its stride-2 3x3 conv then 7/3 max-pool need one pixel left (tinysr.cell
+#: derives it from those layers, and a test checks that the derivation gives this number)
+ESA_MIN = 15
+SCALES = (2, 3, 4)                       #: the upscaling factors of every network (the released code's)
+LOSSES = ("l1", "l1+hfen")               #: the reconstruction losses (tinysr.losses.get_loss)
+HFEN_VARIANTS = ("released", "log")      #: the HFEN definitions (tinysr.losses)
 
 
 class ConfigError(ValueError):

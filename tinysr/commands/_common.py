@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from ..config import PRESETS, Config, override, preset
+from ..rules import SCALES
 
 __all__ = ["add_config_args", "add_run_args", "config_from_args", "print_json"]
 
@@ -15,7 +16,7 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default=None, metavar="NAME|FILE.json",
                    help=f"settings preset, one of {', '.join(PRESETS)}, or a saved config.json "
                         "(default: $TINYSR_PRESET, else gpu with a GPU, laptop without)")
-    p.add_argument("--scale", type=int, choices=(2, 3, 4), default=None, help="upscaling factor")
+    p.add_argument("--scale", type=int, choices=SCALES, default=None, help="upscaling factor")
     p.add_argument("--data", default=None, metavar="DIR",
                    help="folder of HR training images (e.g. DIV2K_train_HR); default: the built-in photos")
     p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")

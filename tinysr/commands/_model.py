@@ -4,9 +4,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..paths import OFFICIAL_FILES
+
 __all__ = ["add_model_args", "load_model_arg"]
 
-_NAMES = "dlsr, dlsr_para, dlsr_tiny"
+_NAMES = ", ".join(OFFICIAL_FILES)       # the released models, by the names tinysr gives them
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:

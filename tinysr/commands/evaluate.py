@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..paths import describe_roots, find_benchmarks
+from ..paths import OFFICIAL_FILES, describe_roots, find_benchmarks
 
 __all__ = ["DEFAULT_SETS", "add_parser", "run"]
 
@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--model", metavar="FILE", help="a model.pt written by `tinysr train`")
     what.add_argument("--official", metavar="FILE", help="an official DLSR checkpoint (needs --genotype)")
     what.add_argument("--bicubic", action="store_true", help="the MATLAB-exact bicubic baseline")
-    p.add_argument("--genotype", metavar="NAME", help="genotype of --official weights, e.g. dlsr, dlsr_tiny")
+    p.add_argument("--genotype", metavar="NAME", help=f"genotype of --official weights: {', '.join(OFFICIAL_FILES)}")
     p.add_argument("--scale", metavar="S[,S...]", help="scale(s), e.g. 2 or 2,3,4 (default for models: their own)")
     p.add_argument("--benchmarks", metavar="DIR",
                    help="benchmark root (EDSR layout); default: <root>/benchmarks of the first data root "

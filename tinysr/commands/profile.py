@@ -12,6 +12,9 @@ import argparse
 import json
 import sys
 
+from ..paths import OFFICIAL_FILES
+from ..rules import SCALES
+
 __all__ = ["add_parser", "run"]
 
 
@@ -19,8 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("profile", help="params, Multi-Adds @720p output and latency of a genotype",
                        description=__doc__.splitlines()[0])
     p.add_argument("--genotype", required=True, metavar="FILE|NAME",
-                   help="a genotype.json path or a published name: dlsr, dlsr_para, dlsr_tiny")
-    p.add_argument("--scale", type=int, default=2, choices=(2, 3, 4), help="upscaling factor (default 2)")
+                   help=f"a genotype.json path or a published name: {', '.join(OFFICIAL_FILES)}")
+    p.add_argument("--scale", type=int, default=2, choices=SCALES, help="upscaling factor (default 2)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--no-latency", action="store_true", help="skip the (seconds-long) timing of a 720p forward")
     p.add_argument("--device", default="cpu", help="device for the latency (default cpu; e.g. cuda)")

@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from ..config import override
+from ..paths import OFFICIAL_FILES
 from ._common import add_config_args, add_run_args, config_from_args, print_json
 
 __all__ = ["add_parser", "run"]
@@ -17,7 +18,7 @@ __all__ = ["add_parser", "run"]
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="retrain a genotype -> model.pt", description=__doc__)
     p.add_argument("--genotype", default=None, metavar="FILE|NAME",
-                   help="a genotype.json or a published name (dlsr, dlsr_para, dlsr_tiny); optional with --init")
+                   help=f"a genotype.json or a published name ({', '.join(OFFICIAL_FILES)}); optional with --init")
     add_config_args(p)
     p.add_argument("--init", metavar="MODEL.pt", default=None,
                    help="start from this tinysr model.pt (an x2 model for x3/x4 keeps its body, new head)")
@@ -38,8 +39,6 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     if args.val is not None:
         cfg = override(cfg, {"train.val": args.val})
-    if cfg.name == "paper" and args.genotype == "dlsr_tiny" and not any("w_lr" in o for o in args.overrides):
-        cfg = override(cfg, {"train.w_lr": 4e-4})    # the released dlsr_tiny script trains at 4e-4
     result = run_train(args.genotype, cfg, out=args.out, resume=args.resume, overwrite=args.overwrite,
                        init=args.init, device=args.device)
     if int(os.environ.get("RANK", "0")) != 0:

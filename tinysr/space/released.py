@@ -19,34 +19,24 @@ Alpha and the betas are plain tensors in the released code, not in its state dic
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import torch
+
+from ..cell import AUTHOR_KEYS, author_key
 
 __all__ = ["released_name", "load_released", "to_released"]
 
 
 def released_name(key: str, cells: int) -> str:
     """The released supernet's key for tinysr supernet key ``key`` (a SuperNet with ``cells`` cells)."""
-    rules = [
-        (r"fea_conv\.(\w+)", lambda m: f"fea_conv.{m[1]}"),
-        (r"cells\.(\d+)\.distill\.(\d)\.(\w+)", lambda m: f"B{int(m[1]) + 1}.c{int(m[2]) + 1}_d.{m[3]}"),
+    rules = AUTHOR_KEYS + [      # the supernet's own parts: nine candidates per position, fusions numbered from c2
         (r"cells\.(\d+)\.ops\.(\d)\.ops\.(\d)\.(.+)",
          lambda m: f"B{int(m[1]) + 1}.c{int(m[2]) + 1}_r.layers.{m[3]}.{m[4]}"),
-        (r"cells\.(\d+)\.refine\.(\w+)", lambda m: f"B{int(m[1]) + 1}.c4.{m[2]}"),
-        (r"cells\.(\d+)\.fuse\.(\w+)", lambda m: f"B{int(m[1]) + 1}.c5.{m[2]}"),
-        (r"cells\.(\d+)\.esa\.(.+)", lambda m: f"B{int(m[1]) + 1}.esa.{m[2]}"),
         (r"fusions\.(\d+)\.conv\.(\w+)", lambda m: f"c{int(m[1]) + 2}.0.{m[2]}"),
         (r"tail_fusion\.conv\.(\w+)", lambda m: f"c{cells}.0.{m[1]}"),
-        (r"tail_conv\.(\w+)", lambda m: f"LR_conv.{m[1]}"),
-        (r"upsampler\.0\.(\w+)", lambda m: f"upsampler.0.{m[1]}"),
     ]
-    for pattern, template in rules:
-        m = re.fullmatch(pattern, key)
-        if m:
-            return template(m)
-    raise KeyError(f"tinysr supernet key {key!r} has no released counterpart")
+    return author_key(key, rules, "the authors' released search supernet")
 
 
 def _weight_keys(net) -> list[str]:

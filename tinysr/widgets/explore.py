@@ -42,6 +42,7 @@ from ..genotype import GENOTYPES, Genotype
 from ..model import DLSRNet
 from ..ops import PRIMITIVES, receptive_field
 from ..resize import contributions, cubic
+from ..rules import SCALES
 from ..space.cost import genotype_size
 from ..viz import plot_alpha_bars
 from .figures import figure_png
@@ -177,7 +178,7 @@ def genotype_builder() -> W.VBox:
                                      for i, name in enumerate(dlsr.ops)}
     controls["channels"] = W.IntSlider(value=dlsr.channels, min=4, max=64, step=2, description="channels")
     controls["cells"] = W.IntSlider(value=dlsr.cells, min=2, max=8, description="cells")
-    controls["scale"] = W.Dropdown(options=(2, 3, 4), value=2, description="scale")
+    controls["scale"] = W.Dropdown(options=SCALES, value=2, description="scale")
     text = W.HTML()
 
     def redraw() -> None:
