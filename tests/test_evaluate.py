@@ -200,3 +200,18 @@ def test_cli_model_json(benchmarks_dir, capsys, fake_model_modules):
         assert set5["images"] == 5 and round(set5["psnr"], 4) == set5["psnr"] and round(set5["ssim"], 6) == set5["ssim"]
     assert main(["evaluate", "--model", "m.pt", "--scale", "2,3", *base]) == 2
     assert "m.pt is a x2 model; --scale 2,3 asks for x3" in capsys.readouterr().err
+
+
+def test_evaluate_pretrained_by_name_matches_official_file(official_dir, benchmarks_dir, capsys):
+    """`tinysr evaluate --pretrained dlsr_tiny` (DESIGN's CLI contract) = the same checkpoint by --official."""
+    import json as _json
+
+    from tinysr.cli import main
+
+    common = ["--scale", "2", "--benchmarks", str(benchmarks_dir), "--sets", "Set5", "--json"]
+    assert main(["evaluate", "--pretrained", "dlsr_tiny", *common]) == 0
+    by_name = _json.loads(capsys.readouterr().out)["results"][0]["sets"]["Set5"]
+    assert main(["evaluate", "--official", str(official_dir / "RFDN_beta21_tiny18_ps128_20210306_lr4_700.pt"),
+                 "--genotype", "dlsr_tiny", *common]) == 0
+    by_file = _json.loads(capsys.readouterr().out)["results"][0]["sets"]["Set5"]
+    assert by_name == by_file and by_name["psnr"] > 37

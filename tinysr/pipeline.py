@@ -85,10 +85,10 @@ def run_pipeline(cfg: Config, *, out: str | Path, benchmarks: str | Path | None 
     scale, timings = cfg.data.scale, {}
 
     t0 = time.perf_counter()
-    searched = run_search(cfg, out=folder.sub("search"), resume=resume, device=device, progress=progress)
+    searched = run_search(cfg, out=folder.file("search"), resume=resume, device=device, progress=progress)
     timings["search"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    trained = run_train(searched.genotype, cfg, out=folder.sub("train"), resume=resume, device=device,
+    trained = run_train(searched.genotype, cfg, out=folder.file("train"), resume=resume, device=device,
                         progress=progress)
     timings["train"] = time.perf_counter() - t0
 
@@ -99,7 +99,7 @@ def run_pipeline(cfg: Config, *, out: str | Path, benchmarks: str | Path | None 
     entry = {"scale": scale, "params": count_params(model), "multi_adds": multi_adds(model, scale), **entry}
     bicubic = evaluate_bicubic(sets, names, scale)
     timings["evaluate"] = time.perf_counter() - t0
-    folder.sub("evaluate").mkdir(exist_ok=True)
+    folder.file("evaluate").mkdir(exist_ok=True)
     folder.write_json("evaluate/results.json", {"results": [entry], "bicubic": [bicubic]})
 
     t0 = time.perf_counter()

@@ -178,9 +178,8 @@ class RunFolder:
             shutil.rmtree(self.path / name)
 
     def file(self, name: str) -> Path:
+        """The path of ``name`` in the run folder (a file, or a stage's sub-folder)."""
         return self.path / name
-
-    sub = file             # a sub-folder's path, as a file's
 
     # -- metadata ------------------------------------------------------------------------------------
     def start(self, device: torch.device | str, world_size: int = 1, **extra: Any) -> None:
@@ -252,11 +251,10 @@ class RunFolder:
         if not (self.path / "config.json").exists():
             atomic_write_text(cfg.to_json() + "\n", self.path / "config.json")
 
-    def load(self, cfg: Config, genotype: Mapping[str, Any] | None = None,
-             ignore: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    def load(self, cfg: Config, genotype: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         """The checkpoint to resume from, or ``None`` when not resuming or when there is none yet.
         Refuses (``ResumeMismatchError``) another kind, other settings or another genotype, naming what
-        changed. ``ignore``: dotted config prefixes that may differ (e.g. ``("train.",)`` for a search)."""
+        changed."""
         if self.path is None or not self.resume or not (self.path / "checkpoint.pt").exists():
             return None
         state = safe_load(self.path / "checkpoint.pt")
@@ -266,7 +264,7 @@ class RunFolder:
         if state["kind"] != self.kind:
             raise ResumeMismatchError(f"{self.path} holds a {state['kind']} checkpoint, not a {self.kind} one: "
                                       f"resume it with `tinysr {state['kind']} --resume`, or use another --out")
-        changed = [c for c in config_diff(state["config"], cfg.to_dict()) if not c.startswith(ignore)]
+        changed = config_diff(state["config"], cfg.to_dict())
         if changed:
             raise ResumeMismatchError(f"cannot resume {self.path}: the settings changed ({'; '.join(changed[:6])}). "
                                       "Resume with the same preset, --seed and --set values, or use a new --out")

@@ -1,6 +1,7 @@
 """``tinysr evaluate``: PSNR / SSIM (Y, shave = scale) of a model, the official weights or bicubic.
 
-    tinysr evaluate (--model model.pt | --official FILE --genotype NAME | --bicubic) --scale S[,S...]
+    tinysr evaluate (--model model.pt | --pretrained NAME | --official FILE --genotype NAME | --bicubic)
+                    --scale S[,S...]
                     [--benchmarks DIR] [--sets Set5,Set14,B100] [--tile N] [--json] [--seed N]
 
 Without ``--json`` a table is printed; with it, one JSON object
@@ -30,6 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description=__doc__.split("\n\n")[0])
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--model", metavar="FILE", help="a model.pt written by `tinysr train`")
+    what.add_argument("--pretrained", metavar="NAME",
+                      help=f"a released x2 model by name ({', '.join(OFFICIAL_FILES)}): found by the data rule, else "
+                           "downloaded once into $TINYSR_CACHE and checked")
     what.add_argument("--official", metavar="FILE", help="an official DLSR checkpoint (needs --genotype)")
     what.add_argument("--bicubic", action="store_true", help="the MATLAB-exact bicubic baseline")
     p.add_argument("--genotype", metavar="NAME", help=f"genotype of --official weights: {', '.join(OFFICIAL_FILES)}")
@@ -77,6 +81,9 @@ def _load_model(args: argparse.Namespace) -> tuple[Any, int | None]:
         from tinysr.model import load_model
         model, scale = load_model(args.model)
         return model, int(scale)
+    if args.pretrained:
+        from tinysr.pretrained import PRETRAINED_SCALE, pretrained
+        return pretrained(args.pretrained), PRETRAINED_SCALE
     if not args.genotype:
         raise ValueError("--official needs --genotype NAME (the genotype the weights were trained with, "
                          "e.g. --genotype dlsr)")
@@ -118,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         model, model_scale = _load_model(args)
         from tinysr.complexity import count_params, multi_adds
 
-        source = args.model or args.official
+        source = args.model or (f"pretrained {args.pretrained}" if args.pretrained else args.official)
         if scales is None:
             if model_scale is None:
                 raise ValueError(f"cannot tell the scale of {source}; pass --scale")

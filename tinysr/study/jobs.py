@@ -142,13 +142,13 @@ def run_job(spec: Mapping[str, Any], out: str | Path, sets: Mapping[str, list], 
     folder.start(dev, job=spec["id"])
     supernet, oneshot = None, []
     if spec["kind"] == "searched":
-        result = run_search(cfg, out=folder.sub("search"), resume=resume, device=device, progress=progress)
+        result = run_search(cfg, out=folder.file("search"), resume=resume, device=device, progress=progress)
         supernet, oneshot = _supernet_numbers(result.net, result.genotype, spec, sets, cfg, dev)
         genotype = replace(result.genotype, channels=width_of(cfg))
         del result
     else:
         genotype = Genotype.from_dict(spec["genotype"])
-    trained = run_train(genotype, cfg, out=folder.sub("train"), resume=resume, device=device, progress=progress)
+    trained = run_train(genotype, cfg, out=folder.file("train"), resume=resume, device=device, progress=progress)
     model = trained.model.eval()
     scores = evaluate(model, sets, list(sets), cfg.data.scale, device=dev, tile=cfg.eval.tile)["sets"]
     params = count_params(model)
