@@ -2,16 +2,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from tinysr.genotype import Genotype
-
-
-def cli(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "tinysr", *args], capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.mark.parametrize("sets, field", [
@@ -19,18 +13,18 @@ def cli(*args, timeout=300):
     (["search.channels=0"], "search.channels"), (["train.grad_clip=-1"], "train.grad_clip"),
     (["train.w_lr=inf"], "train.w_lr"), (["train.epochs=0"], "train.epochs"), (["search.epochs=0"], "search.epochs"),
 ])
-def test_bad_settings_are_rejected_up_front(tmp_path, sets, field):
+def test_bad_settings_are_rejected_up_front(tmp_path, sets, field, run_cli):
     args = ["search", "--preset", "smoke", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]
     for s in sets:
         args += ["--set", s]
-    r = cli(*args)
+    r = run_cli(*args)
     assert r.returncode == 2 and "Traceback" not in r.stderr and field in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
 
 
-def test_profile_repeats_zero_is_an_error():
-    r = cli("profile", "--genotype", "dlsr_tiny", "--repeats", "0")
+def test_profile_repeats_zero_is_an_error(run_cli):
+    r = run_cli("profile", "--genotype", "dlsr_tiny", "--repeats", "0")
     assert r.returncode == 2 and "--repeats" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -39,12 +33,13 @@ def test_huge_channel_count_is_refused_before_allocating():
         Genotype(("conv_1x1",) * 3, ((1, 2),), channels=48000, cells=3)
 
 
-def test_rewired_official_weights_warn(official_dir, benchmarks_dir, tmp_path):
+def test_rewired_official_weights_warn(official_dir, benchmarks_dir, tmp_path, run_cli):
     g = {"ops": ["conv_1x1", "sep_conv_7x7", "sep_conv_5x5"], "inputs": [[1, 2], [1, 3], [2, 4], [4, 5]],
          "channels": 48, "cells": 6}
     path = tmp_path / "rewired.json"
     path.write_text(json.dumps(g))
-    r = cli("evaluate", "--official", str(official_dir / "RFDN_beta21_ps128_20210128_1000.pt"), "--genotype", str(path),
+    r = run_cli("evaluate", "--official", str(official_dir / "RFDN_beta21_ps128_20210128_1000.pt"),
+                "--genotype", str(path),
             "--scale", "2", "--benchmarks", str(benchmarks_dir), "--sets", "Set5", "--json")
     assert r.returncode == 0, r.stderr
     assert "warning" in r.stderr and "'dlsr'" in r.stderr
@@ -68,7 +63,7 @@ def test_study_jobs_below_one_is_one_line(tmp_path, jobs, capsys):
     assert len(err.splitlines()) == 1 and "--jobs" in err and not (tmp_path / "s").exists()
 
 
-def test_a_png_header_claiming_ten_gigapixels_is_one_line(tmp_path):
+def test_a_png_header_claiming_ten_gigapixels_is_one_line(tmp_path, run_cli):
     import struct
     import zlib
 
@@ -78,7 +73,7 @@ def test_a_png_header_claiming_ten_gigapixels_is_one_line(tmp_path):
     bomb = tmp_path / "bomb.png"
     bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0))
                      + chunk(b"IDAT", zlib.compress(b"\x00" * 10)) + chunk(b"IEND", b""))
-    r = cli("upscale", str(bomb), "--model", str(tmp_path / "none.pt"), "--out", str(tmp_path / "o"))
+    r = run_cli("upscale", str(bomb), "--model", str(tmp_path / "none.pt"), "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert "bomb.png" in r.stderr or "none.pt" in r.stderr
 

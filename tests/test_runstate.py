@@ -29,16 +29,16 @@ def tiny_search(**extra):
                                       **extra})
 
 
-def test_second_train_refuses_and_keeps_model(tmp_path):
+def test_second_train_refuses_and_keeps_model(tmp_path, run_cli):
     out = tmp_path / "D"
-    first = cli("train", "--genotype", "dlsr_tiny", "--preset", "smoke", "--out", str(out))
+    first = run_cli("train", "--genotype", "dlsr_tiny", "--preset", "smoke", "--out", str(out))
     assert first.returncode == 0, first.stderr
     before = (out / "model.pt").read_bytes()
-    second = cli("train", "--genotype", "dlsr_tiny", "--preset", "smoke", "--out", str(out))
+    second = run_cli("train", "--genotype", "dlsr_tiny", "--preset", "smoke", "--out", str(out))
     assert second.returncode == 2
     assert "Traceback" not in second.stderr and "--resume" in second.stderr and "--overwrite" in second.stderr
     assert (out / "model.pt").read_bytes() == before
-    third = cli("train", "--genotype", "dlsr_tiny", "--preset", "smoke", "--out", str(out), "--overwrite")
+    third = run_cli("train", "--genotype", "dlsr_tiny", "--preset", "smoke", "--out", str(out), "--overwrite")
     assert third.returncode == 0, third.stderr
 
 
@@ -68,10 +68,10 @@ def test_resume_names_changed_keys_and_genotype(tmp_path):
     assert config_diff({"a": {"b": 1}}, {"a": {"b": 2}}) == ["a.b: 1 -> 2"]
 
 
-def test_out_that_is_a_file_is_a_clear_error(tmp_path):
+def test_out_that_is_a_file_is_a_clear_error(tmp_path, run_cli):
     f = tmp_path / "file"
     f.write_text("mine")
-    r = cli("search", "--preset", "smoke", "--out", str(f))
+    r = run_cli("search", "--preset", "smoke", "--out", str(f))
     assert r.returncode == 2 and "Traceback" not in r.stderr and "folder" in r.stderr
     assert f.read_text() == "mine"
 
@@ -96,17 +96,17 @@ def test_meter_names_the_first_bad_step():
         m.read("lower it")
 
 
-def test_divergence_is_one_line_on_the_cli(tmp_path):
-    r = cli("train", "--genotype", "dlsr_tiny", "--preset", "smoke", "--out", str(tmp_path / "d"),
+def test_divergence_is_one_line_on_the_cli(tmp_path, run_cli):
+    r = run_cli("train", "--genotype", "dlsr_tiny", "--preset", "smoke", "--out", str(tmp_path / "d"),
             "--set", "train.w_lr=1e30", "--set", "train.grad_clip=0")
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr and "diverged" in r.stderr and "train.w_lr" in r.stderr
 
 
-def test_device_that_is_not_there_is_one_line():
+def test_device_that_is_not_there_is_one_line(run_cli):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    r = cli("search", "--preset", "smoke", "--device", "cuda", "--out", "/tmp/tinysr-nocuda-test-unused")
+    r = run_cli("search", "--preset", "smoke", "--device", "cuda", "--out", "/tmp/tinysr-nocuda-test-unused")
     assert r.returncode == 2 and "Traceback" not in r.stderr and "CUDA" in r.stderr
 
 
@@ -168,7 +168,7 @@ def test_init_contradicting_genotype_or_width_is_an_error(tmp_path):
     assert build_model(None, override(cfg, {"train.channels": 0, "data.scale": 3}), init=path).scale == 3
 
 
-def test_train_uses_every_image_of_a_folder(tmp_path):
+def test_train_uses_every_image_of_a_folder(tmp_path, run_cli):
     from tinysr.data import builtin_photos
     from tinysr.images import save_image
 
@@ -177,7 +177,7 @@ def test_train_uses_every_image_of_a_folder(tmp_path):
     for name, img in list(builtin_photos("train+arch").items())[:6]:
         save_image(img[:96, :96], data / f"{name}.png")
     out = tmp_path / "D"
-    r = cli("train", "--genotype", "dlsr_tiny", "--preset", "smoke", "--data", str(data), "--out", str(out))
+    r = run_cli("train", "--genotype", "dlsr_tiny", "--preset", "smoke", "--data", str(data), "--out", str(out))
     assert r.returncode == 0, r.stderr
     info = json.loads((out / "data.json").read_text())
     assert sorted(info["train"]) == sorted(p.stem for p in data.iterdir())
