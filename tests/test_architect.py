@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import micro_search, tiny_batch, tiny_supernet
+from support import micro_search, tiny_batch, tiny_supernet
 
 from tinysr.architect import Architect, hessian_vector_product
 from tinysr.config import preset

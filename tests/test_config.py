@@ -12,7 +12,7 @@ import pytest
 from tinysr import losses
 from tinysr.cli import main
 from tinysr.config import PRESETS, Config, ConfigError, default_preset_name, field_names, field_spec, override, preset
-from tinysr.rules import ESA_MIN
+from tinysr.config.rules import ESA_MIN
 
 # (field, a bad value, text the message must contain)
 BAD = [

@@ -6,8 +6,8 @@ import io
 import pytest
 
 from tinysr.config import ConfigError
-from tinysr.course import course_preset
-from tinysr.eta import Eta
+from tinysr.config.course import course_preset
+from tinysr.runtime.eta import Eta
 
 
 def test_notebooks_refuse_paper_without_opt_in(monkeypatch):
@@ -31,7 +31,7 @@ def test_default_preset_with_a_gpu_is_gpu(monkeypatch):
 
 
 def test_eta_speaks_before_the_first_epoch_ends_for_a_paper_sized_run(monkeypatch):
-    import tinysr.eta as eta_mod
+    import tinysr.runtime.eta as eta_mod
 
     clock = iter(range(0, 10_000, 1))               # each call: one more second -> 1 s/step
     monkeypatch.setattr(eta_mod.time, "perf_counter", lambda: float(next(clock)))
@@ -50,12 +50,12 @@ def test_eta_speaks_before_the_first_epoch_ends_for_a_paper_sized_run(monkeypatc
 def test_paper_search_prints_its_eta_before_the_first_epoch_ends(tmp_path, capsys):
     """A real paper-sized search (1000 epochs x 985 steps at 48 channels): the estimate comes after 10 steps."""
     from tinysr.config import override, preset
+    from tinysr.runtime.stop import StopFlag
     from tinysr.search import run_search
-    from tinysr.stop import StopFlag
 
     cfg = override(preset("paper"), {"search.batch_size": 2, "search.hr_patch": 32})
     flag = StopFlag()
-    import tinysr.eta as eta_mod
+    import tinysr.runtime.eta as eta_mod
 
     real = eta_mod.Eta
 

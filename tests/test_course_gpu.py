@@ -10,8 +10,8 @@ import pytest
 
 from tinysr.complexity import count_params
 from tinysr.config import preset
-from tinysr.course import course_start
-from tinysr.course_cost import PLANS, chapter_config, chapter_plan, cost_table, format_cost_table, run_steps
+from tinysr.config.course import course_start
+from tinysr.config.course_cost import PLANS, chapter_config, chapter_plan, cost_table, format_cost_table, run_steps
 from tinysr.genotype import GENOTYPES
 from tinysr.model import DLSRNet
 from tinysr.study import PUBLISHED

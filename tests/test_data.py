@@ -11,7 +11,6 @@ import pytest
 import torch
 
 import tinysr
-from tinysr import paths
 from tinysr.cell import ESA_MIN_SIZE
 from tinysr.data import (
     BUILTIN_PHOTOS,
@@ -22,9 +21,10 @@ from tinysr.data import (
     find_data_root,
     load_benchmark,
     load_folder,
+    paths,
 )
-from tinysr.images import modcrop, save_image
-from tinysr.photos import split_photos
+from tinysr.data.images import modcrop, save_image
+from tinysr.data.photos import split_photos
 from tinysr.resize import imresize
 
 RNG = np.random.default_rng(0)
@@ -257,7 +257,7 @@ def test_find_data_root_follows_the_one_rule(tmp_path, monkeypatch):
 
 def test_train_photos_with_scales_adds_exact_downscales(tmp_path):
     from tinysr.config import override, preset
-    from tinysr.splits import train_photos, with_scales
+    from tinysr.data.splits import train_photos, with_scales
 
     rng = np.random.default_rng(0)
     photos = {"a": rng.integers(0, 256, (200, 120, 3), dtype=np.uint8),

@@ -1,5 +1,5 @@
 """The data entry points: ``tinysr download`` and ``data_scripts/download.py`` are one command (same plan,
-same messages), ``data_scripts/prepare.py`` runs :mod:`tinysr.download.prepare`; and the LR files it makes.
+same messages), ``data_scripts/prepare.py`` runs :mod:`tinysr.data.download.prepare`; and the LR files it makes.
 
 The downloader itself (transfers, checksums, extraction, layout) is tested in ``tests/test_download.py``.
 The entry points run here as subprocesses, from an empty working folder with ``$TINYSR_DATA`` unset, so
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinysr.download import prepare
+from tinysr.data.download import prepare
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "data_scripts"
@@ -122,7 +122,7 @@ def test_prepare_clear_errors(tmp_path, capsys):
 
 
 def test_prepare_script_runs_the_library(tmp_path):
-    from tinysr.images import save_image
+    from tinysr.data.images import save_image
 
     hr_dir = tmp_path / "Set" / "HR"
     save_image(np.random.default_rng(1).integers(0, 256, (12, 10, 3), dtype=np.uint8), hr_dir / "a.png")

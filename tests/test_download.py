@@ -1,4 +1,4 @@
-"""Tests for :mod:`tinysr.download`: resumable, verified transfers, safe extraction, the benchmark layout,
+"""Tests for :mod:`tinysr.data.download`: resumable, verified transfers, safe extraction, the benchmark layout,
 and the plan / run behind ``tinysr download`` and ``data_scripts/download.py``.
 
 Everything network-related talks only to an HTTP server on 127.0.0.1 started here (an ephemeral port,
@@ -23,8 +23,16 @@ import numpy as np
 import pytest
 
 from tinysr import cli
-from tinysr.download import ChecksumError, DownloadError, UnsafeArchiveError, command, safe_extract, sources, transfer
-from tinysr.download.install import download_plan
+from tinysr.data.download import (
+    ChecksumError,
+    DownloadError,
+    UnsafeArchiveError,
+    command,
+    safe_extract,
+    sources,
+    transfer,
+)
+from tinysr.data.download.install import download_plan
 
 
 # ------------------------------------------------------------------------------------------ the server

@@ -1,4 +1,4 @@
-"""tinysr.emulated_device: an emulated GPU on the CPU refuses what CUDA refuses and allows what CUDA allows.
+"""tinysr.runtime.emulated_device: an emulated GPU on the CPU refuses what CUDA refuses and allows what CUDA allows.
 
 Each test enters the emulation and leaves it (the ``emulated`` fixture), so the rest of the suite runs
 without it; the last test checks, in subprocesses, that ``import tinysr`` installs it exactly when
@@ -17,8 +17,8 @@ import pytest
 import torch
 from torch import nn
 
-from tinysr import emulated_device as ed
-from tinysr.devices import get_device, module_device, to_device
+from tinysr.runtime import emulated_device as ed
+from tinysr.runtime.devices import get_device, module_device, to_device
 
 MIXED = "Expected all tensors to be on the same device"
 
@@ -158,7 +158,7 @@ def test_leaving_the_emulation_restores_torch():
     assert get_device() != ed.EMULATED
 
 
-_PROBE = ("import torch, tinysr; from tinysr import emulated_device as ed; "
+_PROBE = ("import torch, tinysr; from tinysr.runtime import emulated_device as ed; "
           "print(ed.emulating(), torch._C._len_torch_function_stack(), tinysr.get_device())")
 
 
@@ -175,7 +175,7 @@ def test_import_installs_it_only_with_the_environment_variable(value, expected):
 def test_module_to_with_a_device_keyword_places_the_parameters():
     """torch parses ``Module.to(device=cpu:0)`` as plain ``cpu``; the emulation must still place the module
     (``inherit_weights`` moves its network with ``.to(device=..., dtype=...)``)."""
-    from tinysr.emulated_device import EMULATED, emulation, is_placed
+    from tinysr.runtime.emulated_device import EMULATED, emulation, is_placed
 
     with emulation():
         assert is_placed(torch.nn.Linear(2, 2).to(device=EMULATED).weight)

@@ -1,5 +1,5 @@
 """evaluate / evaluate_bicubic / format_table and `tinysr evaluate`; the bicubic baseline must reproduce the
-published PSNRs (tinysr.published.PUBLISHED_BICUBIC) to 0.02 dB: Set5 and Set14 here, B100 in the slow run."""
+published PSNRs (tinysr.data.published.PUBLISHED_BICUBIC) to 0.02 dB: Set5 and Set14 here, B100 in the slow run."""
 from __future__ import annotations
 
 import json
@@ -16,8 +16,8 @@ import torch.nn.functional as F
 
 from tinysr.cli import main
 from tinysr.data import load_benchmark
+from tinysr.data.published import PUBLISHED_BICUBIC
 from tinysr.evaluate import evaluate, evaluate_bicubic, format_table
-from tinysr.published import PUBLISHED_BICUBIC
 from tinysr.resize import imresize
 
 
@@ -141,7 +141,7 @@ def test_cli_bad_arguments(capsys, argv, message):
 
 
 def test_cli_default_benchmarks(capsys, monkeypatch, tmp_path, benchmarks_dir):
-    """Without --benchmarks: the one data rule of tinysr.paths, and an error that says where it looked."""
+    """Without --benchmarks: the one data rule of tinysr.data.paths, and an error that says where it looked."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("TINYSR_DATA", raising=False)
     monkeypatch.delenv("TINYSR_SHARED", raising=False)

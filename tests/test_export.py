@@ -31,8 +31,8 @@ def _ort():
 @pytest.mark.parametrize("scale, kw", [(2, {}), (3, {"bicubic_skip": True})])
 def test_dynamic_size_matches_pytorch(tmp_path, scale, kw):
     _ort()
-    from tinysr.export import export_onnx, onnx_session, onnx_super_resolve
-    from tinysr.inference import super_resolve
+    from tinysr.deploy.export import export_onnx, onnx_session, onnx_super_resolve
+    from tinysr.deploy.inference import super_resolve
 
     model = _net(scale, **kw)
     info = export_onnx(model, tmp_path / "m.onnx")
@@ -52,8 +52,8 @@ def test_dynamic_size_matches_pytorch(tmp_path, scale, kw):
 
 def test_cli_export_released_dlsr_on_bird(benchmarks_dir, official_dir, tmp_path, monkeypatch, capsys):
     _ort()
-    from tinysr.export import onnx_session
-    from tinysr.images import load_image
+    from tinysr.data.images import load_image
+    from tinysr.deploy.export import onnx_session
     from tinysr.model import load_official
 
     monkeypatch.chdir(tmp_path)
@@ -94,7 +94,7 @@ class FixedSize(nn.Module):
 
 def test_a_graph_that_is_not_dynamic_is_not_written(tmp_path):
     _ort()
-    from tinysr.export import export_onnx
+    from tinysr.deploy.export import export_onnx
 
     with pytest.raises(ValueError, match="its size is not dynamic"):
         export_onnx(FixedSize(), tmp_path / "f.onnx")

@@ -1,4 +1,4 @@
-"""Image reading rules, writing, mod-crop and the folder rule of tinysr.images.
+"""Image reading rules, writing, mod-crop and the folder rule of tinysr.data.images.
 
 Bad input files are written into ``tmp_path`` at test time; nothing here is committed data."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ from PIL import Image
 
 import tinysr
 from tinysr import data
-from tinysr.images import IMAGE_EXTENSIONS, check_scale, list_images, load_image, modcrop, save_image, to_rgb
+from tinysr.data.images import IMAGE_EXTENSIONS, check_scale, list_images, load_image, modcrop, save_image, to_rgb
 
 RNG = np.random.default_rng(0)
 
@@ -135,5 +135,5 @@ def test_two_files_with_one_stem_are_an_error_naming_both(tmp_path):
 
 def test_former_data_names_are_the_images_functions():
     for name in ("load_image", "save_image", "modcrop", "to_rgb", "check_scale", "IMAGE_EXTENSIONS"):
-        assert getattr(data, name) is getattr(tinysr.images, name)
+        assert getattr(data, name) is getattr(tinysr.data.images, name)
     assert tinysr.load_image is load_image and tinysr.modcrop is modcrop

@@ -1,6 +1,6 @@
 """super_resolve: shapes, gray input, eval mode, tiles == whole image for a translation-equivariant
 network, only approximately for one with global pooling (like DLSR's ESA), the out-of-memory fallback and
-automatic tiling; the fast path (tinysr.fused) against the plain forward; upscale_image's gray and alpha."""
+automatic tiling; the fast path (tinysr.deploy.fused) against the plain forward; upscale_image's gray and alpha."""
 from __future__ import annotations
 
 import os
@@ -14,10 +14,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import tinysr
-from tinysr import fused, inference
-from tinysr.fused import can_fuse, fused_forward
+from tinysr.deploy import fused, inference
+from tinysr.deploy.fused import can_fuse, fused_forward
+from tinysr.deploy.inference import forward, super_resolve, upscale_image
 from tinysr.genotype import Genotype
-from tinysr.inference import forward, super_resolve, upscale_image
 from tinysr.metrics import calculate_psnr
 from tinysr.model import DLSRNet, load_official
 from tinysr.resize import imresize
@@ -197,7 +197,7 @@ def test_what_cannot_be_fused_runs_the_module():
 
 
 def test_released_dlsr_fast_equals_reference(benchmarks_dir, official_dir):
-    from tinysr.images import load_image
+    from tinysr.data.images import load_image
 
     model = load_official(official_dir / "RFDN_beta21_ps128_20210128_1000.pt", "dlsr")
     lr = load_image(benchmarks_dir / "Set5" / "LR_bicubic" / "X2" / "birdx2.png")
@@ -213,8 +213,8 @@ def test_released_dlsr_fast_equals_reference(benchmarks_dir, official_dir):
 
 _HEAP_PROBE = """
 import resource, torch
-from tinysr import fused
-from tinysr.fused import kept_heap
+from tinysr.deploy import fused
+from tinysr.deploy.fused import kept_heap
 
 def faults_of_allocation():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt

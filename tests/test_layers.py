@@ -18,15 +18,13 @@ MAX_LINES = 300
 # The layers (a module may import its own layer or lower ones, and its own package's children). A
 # subpackage's modules share its layer. Every module of tinysr/ must be here: add a new one where it belongs.
 LAYERS: dict[str, int] = {
-    "utils": 0, "devices": 0, "shipped": 0, "stop": 0, "config": 0, "rules": 0, "overrides": 0, "released": 0,
-    "distributed": 0, "eta": 0,
-    "emulated_device": 0,
-    "images": 1, "resize": 1, "metrics": 1, "losses": 1, "published": 1,
-    "data": 2, "photos": 2, "ops": 2, "genotype": 2, "paths": 2, "splits": 2, "download": 2,
+    "utils": 0, "config": 0, "runtime": 0,
+    "resize": 1, "metrics": 1, "losses": 1,
+    "data": 2, "ops": 2, "genotype": 2,
     "cell": 3, "space": 3, "model": 3, "complexity": 3,
-    "architect": 4, "runstate": 4, "inference": 4, "fused": 4, "export": 4, "pretrained": 4,
+    "architect": 4, "runstate": 4, "deploy": 4,
     "search": 5, "train": 5, "evaluate": 5, "study": 5,
-    "viz": 6, "report": 6, "pipeline": 6, "widgets": 6, "controls": 6, "assignments": 6, "course": 6, "course_cost": 6,
+    "viz": 6, "report": 6, "pipeline": 6, "widgets": 6, "assignments": 6,
     "cli": 7, "commands": 7, "__main__": 7,
 }
 TOP = 8   # tinysr/__init__.py, the lazy front door: nothing inside the package imports it

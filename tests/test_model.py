@@ -121,7 +121,7 @@ def test_official_bare_state_dict_with_module_prefix(tmp_path, official_dir):
 
 
 def test_find_official_uses_the_one_data_rule(tmp_path, monkeypatch):
-    from tinysr import paths
+    from tinysr.data import paths
     from tinysr.model import OFFICIAL_FILES, find_official
 
     assert OFFICIAL_FILES is paths.OFFICIAL_FILES
@@ -165,9 +165,9 @@ def test_flipped_bytes_inside_a_saved_tensor_are_an_error(tmp_path):
 
 
 def test_esa_min_is_declared_once_and_derived():
-    """The smallest LR side lives in tinysr.rules (layer 0); the cell's derivation from ESA's layers agrees."""
+    """The smallest LR side lives in tinysr.config.rules (layer 0); the cell's derivation from ESA's layers agrees."""
     from tinysr.cell import esa_min_size
+    from tinysr.config.rules import ESA_MIN
     from tinysr.data import MIN_LR_SIZE
-    from tinysr.rules import ESA_MIN
 
     assert esa_min_size() == ESA_MIN == MIN_LR_SIZE == ESA_MIN_SIZE

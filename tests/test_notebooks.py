@@ -1,7 +1,8 @@
 """Static checks of the notebooks (they are *run* by nbval: ``make test``).
 
 - every notebook under ``notebooks/`` (assignments included) is committed with outputs cleared and no
-  execution counts, so diffs stay readable and no stale or stochastic numbers are stored;
+  execution counts, so diffs stay readable and no stale or stochastic numbers are stored, and every cell has
+  a unique id;
 - the 9 numbered chapters ``00_`` .. ``08_`` exist, open with learning objectives and end with a Summary and
   Exercises;
 - no notebook redefines a function or class that the library already has (notebooks import ``tinysr``);
@@ -64,6 +65,19 @@ def test_outputs_cleared(path: Path):
              if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)]
     assert not dirty, (f"{_rel(path)} is saved with outputs: {', '.join(dirty)}. Clear them before committing "
                        "(Jupyter: Edit > Clear Outputs of All Cells, or `jupyter nbconvert --clear-output --inplace`)")
+
+
+@pytest.mark.parametrize("path", ALL, ids=_rel)
+def test_cells_have_ids(path: Path):
+    """nbformat 4.5 cells carry a unique ``id``; without one, Jupyter and nbformat invent a new id on every
+    save (noisy diffs) and warn that a future nbformat refuses the file. Read raw: nbformat.read fills them in."""
+    import json
+
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    ids = [c.get("id") for c in cells]
+    missing = [i for i, v in enumerate(ids) if not v]
+    assert not missing and len(set(ids)) == len(ids), (f"{_rel(path)}: cells {missing} have no id, or ids repeat; "
+                                                       "open and save it in JupyterLab")
 
 
 def test_numbered_chapters_exist():

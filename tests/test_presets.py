@@ -1,4 +1,4 @@
-"""The ``paper`` preset is the released code (tinysr.released, field by field); ``tinysr presets`` prints the
+"""The ``paper`` preset is the released code (tinysr.config.released, field by field); ``tinysr presets`` prints the
 presets against it; the README's "How tinysr differs" section is that command's current output."""
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tinysr import released
 from tinysr.cli import main
 from tinysr.commands.presets import README_BEGIN, README_END, readme_section, rows
-from tinysr.config import PRESETS, field_names, override, preset
-from tinysr.rules import get
+from tinysr.config import PRESETS, field_names, override, preset, released
+from tinysr.config.rules import get
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from tinysr import pretrained as pretrained_mod
+from tinysr.data.paths import OFFICIAL_FILES
+from tinysr.deploy import pretrained as pretrained_mod
+from tinysr.deploy.pretrained import PRETRAINED_SHA256, cache_dir, pretrained, pretrained_path
 from tinysr.model import DLSRNet, load_official
-from tinysr.paths import OFFICIAL_FILES
-from tinysr.pretrained import PRETRAINED_SHA256, cache_dir, pretrained, pretrained_path
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -151,6 +151,7 @@ def test_module_is_callable(official_dir, monkeypatch, tmp_path):
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TINYSR_SHARED", str(official_dir.parents[1]))
-    model = pretrained_mod("dlsr_tiny")        # tinysr.pretrained("dlsr_tiny") once tinysr lists the module
+    model = pretrained_mod("dlsr_tiny")        # the module itself: tinysr.deploy.pretrained("dlsr_tiny")
     assert isinstance(model, DLSRNet) and model.genotype.channels == 18
-    assert getattr(tinysr, "pretrained", pretrained_mod) is pretrained_mod
+    same = tinysr.pretrained("dlsr_tiny")      # and the name the package offers
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), same.state_dict().values()))

@@ -134,7 +134,7 @@ def test_sigterm_saves_a_checkpoint_and_resume_gives_the_same_result(tmp_path):
 
 
 def test_search_resume_after_stop_flag_is_identical(tmp_path):
-    from tinysr.stop import StopFlag
+    from tinysr.runtime.stop import StopFlag
 
     cfg = tiny_search()
     ref = run_search(cfg, out=tmp_path / "ref", progress=False)
@@ -170,7 +170,7 @@ def test_init_contradicting_genotype_or_width_is_an_error(tmp_path):
 
 def test_train_uses_every_image_of_a_folder(tmp_path, run_cli):
     from tinysr.data import builtin_photos
-    from tinysr.images import save_image
+    from tinysr.data.images import save_image
 
     data = tmp_path / "six"
     data.mkdir()

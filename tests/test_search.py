@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from conftest import micro_search, tiny_supernet
+from support import micro_search, tiny_supernet
 
 from tinysr.config import override, preset
 from tinysr.search import run_search

@@ -13,11 +13,11 @@ import torch
 from tinysr.cli import main
 from tinysr.complexity import count_params
 from tinysr.config import Config, override, preset
+from tinysr.data.images import save_image
+from tinysr.data.photos import builtin_photos
 from tinysr.genotype import GENOTYPES, Genotype
-from tinysr.images import save_image
 from tinysr.model import DLSRNet
 from tinysr.ops import PRIMITIVES
-from tinysr.photos import builtin_photos
 from tinysr.runstate import ResumeMismatchError
 from tinysr.space import SuperNet
 from tinysr.study import inherit_weights, kendall_tau, percentile, sample_in_budget

@@ -12,9 +12,9 @@ import torch
 from PIL import Image
 
 from tinysr.cli import main
+from tinysr.data.images import load_image, modcrop
+from tinysr.deploy.inference import super_resolve
 from tinysr.genotype import Genotype
-from tinysr.images import load_image, modcrop
-from tinysr.inference import super_resolve
 from tinysr.metrics import calculate_psnr
 from tinysr.model import DLSRNet, load_model, save_model
 from tinysr.resize import imresize

@@ -12,9 +12,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from tinysr import viz
+from tinysr.data.published import published_points
 from tinysr.genotype import Genotype, get_genotype
 from tinysr.ops import PRIMITIVES
-from tinysr.published import published_points
 
 
 @pytest.fixture(autouse=True)

@@ -36,7 +36,7 @@ import torch
 import torch.nn as nn
 
 from .config import SearchConfig
-from .devices import module_device, module_dtype, to_device
+from .runtime.devices import module_device, module_dtype, to_device
 from .space.cost import network_distance
 
 __all__ = ["make_alpha_optimizer", "Architect", "hessian_vector_product", "exact_hvp", "Batch"]

@@ -28,7 +28,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .rules import ESA_MIN, SCALES
+from .config.rules import ESA_MIN, SCALES
 
 __all__ = ["NEG_SLOPE", "act", "esa_min_size", "ESA_MIN_SIZE", "check_esa_size", "ESA", "DistillationCell",
            "Fusion", "make_upsampler", "AUTHOR_KEYS", "author_key"]

@@ -26,8 +26,8 @@ import time
 import torch
 import torch.nn as nn
 
-from .devices import get_device
-from .rules import SCALES
+from .config.rules import SCALES
+from .runtime.devices import get_device
 
 __all__ = ["OUTPUT_720P", "count_params", "lr_size_720p", "thop_macs", "multi_adds", "latency"]
 
@@ -88,7 +88,7 @@ def multi_adds(model: nn.Module, scale: int) -> int:
 @torch.no_grad()
 def latency(model: nn.Module, scale: int, *, device: str | torch.device | None = None, repeats: int = 5) -> float:
     """Median seconds of one forward producing a 1280x720 output (LR input ``lr_size_720p(scale)``) on
-    ``device`` (default: :func:`tinysr.devices.get_device`), after one warm-up, under ``torch.no_grad``.
+    ``device`` (default: :func:`tinysr.runtime.devices.get_device`), after one warm-up, under ``torch.no_grad``.
     Runs on a deep copy, so the model's own device and mode are unchanged."""
     dev = get_device(device) if not isinstance(device, torch.device) else device
     probe = copy.deepcopy(model).eval().to(dev)

@@ -8,7 +8,7 @@ genuine MATLAB-bicubic LR file; the SR output is clamped and rounded to uint8; t
 
 The bicubic baseline upsamples the genuine LR files with the MATLAB-exact :func:`tinysr.resize.imresize`
 and reproduces the published numbers (Set5 33.66 / 30.39 / 28.42 dB at x2 / x3 / x4, ...) to 0.01 dB;
-those numbers are :data:`tinysr.published.PUBLISHED_BICUBIC`.
+those numbers are :data:`tinysr.data.published.PUBLISHED_BICUBIC`.
 """
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import torch.nn as nn
 
-from .data import BenchmarkImage, load_benchmark
-from .images import check_scale
-from .inference import super_resolve
+from .data.datasets import BenchmarkImage, load_benchmark
+from .data.images import check_scale
+from .deploy.inference import super_resolve
 from .metrics import calculate_psnr, calculate_ssim
 from .resize import imresize
 
@@ -52,13 +52,13 @@ def evaluate(model_or_fn: nn.Module | Callable[[np.ndarray], np.ndarray], benchm
     """PSNR / SSIM (Y channel, shave = scale) of an SR method on benchmark sets.
 
     Args:
-        model_or_fn: an ``nn.Module`` (run with :func:`~tinysr.inference.super_resolve`) or a function
+        model_or_fn: an ``nn.Module`` (run with :func:`~tinysr.deploy.inference.super_resolve`) or a function
             ``lr_img -> sr_img`` on uint8 numpy images (``(h, w[, 3])`` -> ``(h*s, w*s[, 3])``).
         benchmarks: the benchmark root folder (EDSR layout, see :func:`~tinysr.data.load_benchmark`) or
             already loaded sets, ``{"Set5": [BenchmarkImage, ...]}`` (for this ``scale``).
         sets: set names, a list or a comma-separated string.
         scale: SR factor.
-        device, tile: passed to :func:`~tinysr.inference.super_resolve` for a module.
+        device, tile: passed to :func:`~tinysr.deploy.inference.super_resolve` for a module.
         per_image: also list each image's numbers.
 
     Returns:

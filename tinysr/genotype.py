@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .config.rules import SCALES
 from .ops import PRIMITIVES
-from .rules import SCALES
 
 __all__ = ["Genotype", "GENOTYPES", "get_genotype", "random_genotype"]
 

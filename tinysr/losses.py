@@ -29,7 +29,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from .rules import HFEN_VARIANTS, LOSSES
+from .config.rules import HFEN_VARIANTS, LOSSES
 
 __all__ = ["LOSSES", "HFEN_VARIANTS", "gaussian_kernel", "log_kernel", "hfen_released", "hfen_log",
            "hfen_loss", "get_loss"]

@@ -41,10 +41,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .cell import AUTHOR_KEYS, ESA_MIN_SIZE, DistillationCell, Fusion, author_key, make_upsampler
+from .config.rules import SCALES
+from .data.paths import OFFICIAL_FILES, find_official_file
 from .genotype import GENOTYPES, Genotype, get_genotype
 from .ops import OPS
-from .paths import OFFICIAL_FILES, find_official_file
-from .rules import SCALES
 from .utils import atomic_save, safe_load
 
 __all__ = ["DLSRNet", "OFFICIAL_FILES", "find_official", "official_name", "describe_official", "load_official",
@@ -111,7 +111,7 @@ class DLSRNet(nn.Module):
 def find_official(name: str = "dlsr") -> Path | None:
     """The authors' released checkpoint of genotype ``name`` (``dlsr``, ``dlsr_para``, ``dlsr_tiny``) if it
     is on this machine, else ``None``: ``<root>/official/<file>`` in the first data root that has it
-    (the one rule of :mod:`tinysr.paths`: ``$TINYSR_DATA``, ``./datasets``, ``$TINYSR_SHARED/data``)."""
+    (the one rule of :mod:`tinysr.data.paths`: ``$TINYSR_DATA``, ``./datasets``, ``$TINYSR_SHARED/data``)."""
     return find_official_file(name)
 
 
@@ -214,7 +214,7 @@ def load_model(path: str | Path) -> tuple[DLSRNet, int]:
     if not isinstance(ckpt, dict) or any(k not in ckpt for k in need):
         have = sorted(ckpt) if isinstance(ckpt, dict) else type(ckpt).__name__
         raise ValueError(f"{path} is not a tinysr model.pt (needs keys {need}; found {have}). The authors' released "
-                         "checkpoints load by name (`--pretrained NAME`, tinysr.pretrained) or with "
+                         "checkpoints load by name (`--pretrained NAME`, tinysr.deploy.pretrained) or with "
                          "tinysr.load_official(path, genotype)")
     model = DLSRNet(Genotype.from_dict(ckpt["genotype"]), int(ckpt["scale"]),
                     bicubic_skip=bool(ckpt.get("bicubic_skip", False)))

@@ -19,14 +19,15 @@ from typing import Any
 
 from .complexity import count_params, multi_adds
 from .config import Config
-from .data import BenchmarkImage, builtin_photos, load_benchmark, load_folder
-from .devices import get_device
+from .data.datasets import BenchmarkImage, load_benchmark, load_folder
+from .data.paths import describe_roots, find_benchmarks
+from .data.photos import builtin_photos
+from .data.splits import lr_hr_pairs
 from .evaluate import evaluate, evaluate_bicubic
-from .paths import describe_roots, find_benchmarks
 from .report import write_report
 from .runstate import RunFolder
+from .runtime.devices import get_device
 from .search import SearchResult, run_search
-from .splits import lr_hr_pairs
 from .train import TrainResult, run_train
 
 __all__ = ["run_pipeline", "builtin_eval_set", "RunResult", "BUILTIN_SET", "load_sets"]

@@ -10,14 +10,14 @@ import matplotlib.pyplot as plt
 import torch
 
 from . import viz
-from .inference import super_resolve
+from .data.published import PUBLISHED_X2, published_points
+from .data.splits import resolve_source
+from .deploy.inference import super_resolve
 from .metrics import calculate_psnr
 from .ops import PRIMITIVES
-from .published import PUBLISHED_X2, published_points
 from .resize import imresize
+from .runtime.shipped import shipped_path
 from .search import budget_of
-from .shipped import shipped_path
-from .splits import resolve_source
 from .study.report import verdict_lines
 from .utils import atomic_write_text
 
@@ -108,7 +108,7 @@ SHIPPED_STUDY = "study_laptop.json"
 
 
 def _study_context(name: str = SHIPPED_STUDY) -> list[str]:
-    """The verdict of the shipped laptop study (:mod:`tinysr.shipped`), in the words its numbers allow."""
+    """The verdict of the shipped laptop study (:mod:`tinysr.runtime.shipped`), in the words its numbers allow."""
     path = shipped_path(name)
     if path is None:
         return []

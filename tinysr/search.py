@@ -30,20 +30,20 @@ import torch
 
 from .architect import Architect, Batch
 from .config import Config
-from .data import PatchSampler
-from .devices import get_device, module_dtype, to_device
-from .distributed import average_grads, barrier, broadcast_params, init, rank_world, shard
-from .eta import Progress
+from .data.datasets import PatchSampler
+from .data.splits import search_photos
 from .genotype import Genotype
 from .losses import get_loss
 from .metrics import calculate_psnr_pt
 from .runstate import Meter, RunFolder
+from .runtime.devices import get_device, module_dtype, to_device
+from .runtime.distributed import average_grads, barrier, broadcast_params, init, rank_world, shard
+from .runtime.eta import Progress
+from .runtime.stop import StopFlag, stop_signals
 from .space import SuperNet
 from .space.cost import budget_penalty, derived_size, expected_size, genotype_size, released_cost
 from .space.derive import derive_in_budget
 from .space.speed import apply_switches
-from .splits import search_photos
-from .stop import StopFlag, stop_signals
 from .utils import seed_everything
 
 __all__ = ["Search", "SearchResult", "run_search", "budget_of", "Callback"]

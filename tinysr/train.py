@@ -5,7 +5,7 @@ Recipe (``paper``): Adam(3e-4, betas 0.9/0.999, weight decay 1e-8), MultiStepLR 
 ``train.loss`` (L1 + 0.2 HFEN, as the released DLSR-para and DLSR-tiny scripts; the headline model's script
 does not run as released, so its loss is unknown). Every image of the training folder is used; after
 every epoch the model is scored by PSNR-Y on ``train.val`` (Set5 in ``paper``, the released practice --
-see :mod:`tinysr.splits`) and the best is kept as ``model.pt`` (``last.pt``: the latest). The complete
+see :mod:`tinysr.data.splits`) and the best is kept as ``model.pt`` (``last.pt``: the latest). The complete
 state goes to ``checkpoint.pt`` atomically, so ``resume=True`` continues bit-identically.
 ``model.pt`` loads with :func:`tinysr.model.load_model` (``weights_only=True``).
 
@@ -26,21 +26,21 @@ import numpy as np
 import torch
 
 from .config import Config
-from .data import PatchSampler
-from .devices import get_device, module_device, module_dtype, to_device
-from .distributed import barrier
-from .distributed import init as init_distributed
-from .eta import Progress
+from .config.released import FACTS, SETTINGS
+from .data.datasets import PatchSampler
+from .data.splits import train_photos, validation_pairs
+from .deploy.inference import super_resolve
 from .genotype import Genotype, get_genotype
-from .inference import super_resolve
 from .losses import get_loss
 from .metrics import calculate_psnr
 from .model import DLSRNet, load_model, save_model
-from .released import FACTS, SETTINGS
 from .runstate import Meter, RunFolder
+from .runtime.devices import get_device, module_device, module_dtype, to_device
+from .runtime.distributed import barrier
+from .runtime.distributed import init as init_distributed
+from .runtime.eta import Progress
+from .runtime.stop import StopFlag, stop_signals
 from .space.speed import apply_switches
-from .splits import train_photos, validation_pairs
-from .stop import StopFlag, stop_signals
 from .utils import seed_everything
 
 __all__ = ["Trainer", "TrainResult", "run_train", "build_model", "validation_psnr", "ema_update", "released_recipe"]
@@ -205,8 +205,8 @@ def run_train(genotype: Genotype | str | Path | None, cfg: Config, *, out: str |
 
 def released_recipe(cfg: Config, genotype: object) -> Config:
     """``cfg`` as the released code trains ``genotype``: under ``paper`` (its learning rate unchanged, 3e-4) the
-    released DLSR-tiny script trains at 4e-4 (:data:`tinysr.released.FACTS`), so ``dlsr_tiny`` gets that; any other
-    config or genotype is returned as it is. The CLI and a notebook get the same run."""
+    released DLSR-tiny script trains at 4e-4 (:data:`tinysr.config.released.FACTS`), so ``dlsr_tiny`` gets that;
+    any other config or genotype is returned as it is. The CLI and a notebook get the same run."""
     paper_lr, tiny_lr = SETTINGS["train.w_lr"].value, FACTS["DLSR-tiny retraining learning rate"].value
     if cfg.name == "paper" and genotype == "dlsr_tiny" and cfg.train.w_lr == paper_lr:
         return replace(cfg, train=replace(cfg.train, w_lr=tiny_lr))

@@ -1,4 +1,4 @@
-"""Small shared helpers: seeding, atomic checkpoint files, safe loading (devices: :mod:`tinysr.devices`)."""
+"""Small shared helpers: seeding, atomic checkpoint files, safe loading (devices: :mod:`tinysr.runtime.devices`)."""
 from __future__ import annotations
 
 import errno

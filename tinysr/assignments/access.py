@@ -30,7 +30,7 @@ FILE_ACCESS = (
     "os.link", "os.truncate", "os.fdopen", "os.read", "os.write", "os.execv", "os.execl", "os.spawnv", "os.fork",
     "shutil.*", "subprocess.*", "glob.*", "tempfile.*", "pickle.*", "shelve.*", "sqlite3.*", "zipfile.*",
     "tarfile.*", "urllib.*", "socket.*", "pty.*", "multiprocessing.*", "nbformat.*", "nbclient.*",
-    "tinysr.commands.*", "tinysr.assignments.*", "tinysr.shipped.*",
+    "tinysr.commands.*", "tinysr.assignments.*", "tinysr.runtime.shipped.*",
     ".read_text", ".read_bytes", ".write_text", ".write_bytes", ".iterdir", ".glob", ".rglob", ".unlink",
     ".rmdir", ".mkdir", ".touch", ".symlink_to", ".hardlink_to", ".load", ".save", ".fromfile", ".tofile",
     ".loadtxt", ".savetxt", ".genfromtxt", ".memmap",

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ..config import PRESETS, Config, override, preset
-from ..rules import SCALES
+from ..config.rules import SCALES
 
 __all__ = ["add_config_args", "add_run_args", "config_from_args", "print_json"]
 

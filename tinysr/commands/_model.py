@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..paths import OFFICIAL_FILES
+from ..data.paths import OFFICIAL_FILES
 
 __all__ = ["add_model_args", "load_model_arg"]
 
@@ -23,7 +23,7 @@ def load_model_arg(args: argparse.Namespace, scale: int | None = None) -> tuple[
     """``(model in eval mode, its scale, a name for messages)``; ``scale`` (``--scale``), if given, must be the
     model's: a clear error otherwise (the released weights are x2 only)."""
     if args.pretrained:
-        from ..pretrained import PRETRAINED_SCALE, pretrained
+        from ..deploy.pretrained import PRETRAINED_SCALE, pretrained
 
         if scale is not None and scale != PRETRAINED_SCALE:
             raise ValueError(f"--pretrained {args.pretrained} is a x{PRETRAINED_SCALE} model and the authors released "

@@ -5,15 +5,15 @@
 
 Into ``--root``, else ``$TINYSR_DATA``, else ``./datasets`` (the data rule's first folder, where every
 command then finds the data). The flags, the plan ``--dry-run`` prints and the messages are those of
-``data_scripts/download.py`` (both are :mod:`tinysr.download.command`); here, as for every ``tinysr``
+``data_scripts/download.py`` (both are :mod:`tinysr.data.download.command`); here, as for every ``tinysr``
 command, any error is one line on stderr with exit status 2.
 """
 from __future__ import annotations
 
 import argparse
 
-from ..download.command import DESCRIPTION, add_arguments, epilog
-from ..download.command import run as run_download
+from ..data.download.command import DESCRIPTION, add_arguments, epilog
+from ..data.download.command import run as run_download
 
 __all__ = ["add_parser", "run"]
 

@@ -8,7 +8,7 @@ Without ``--json`` a table is printed; with it, one JSON object
 ``{"results": [{"scale": 2, ["params": .., "multi_adds": ..,] "sets": {"Set5": {"psnr": .., "ssim": ..,
 "images": 5}}}]}``.
 Progress goes to stderr. Without ``--benchmarks`` the sets are looked for with the one data rule of
-:mod:`tinysr.paths` (``$TINYSR_DATA``, ``./datasets``, ``$TINYSR_SHARED/data``, each ``/benchmarks``).
+:mod:`tinysr.data.paths` (``$TINYSR_DATA``, ``./datasets``, ``$TINYSR_SHARED/data``, each ``/benchmarks``).
 Model code is imported only in :func:`run`: ``tinysr --help`` builds every command's parser.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..paths import OFFICIAL_FILES, describe_roots, find_benchmarks
+from ..data.paths import OFFICIAL_FILES, describe_roots, find_benchmarks
 
 __all__ = ["DEFAULT_SETS", "add_parser", "run"]
 
@@ -82,14 +82,14 @@ def _load_model(args: argparse.Namespace) -> tuple[Any, int | None]:
         model, scale = load_model(args.model)
         return model, int(scale)
     if args.pretrained:
-        from tinysr.pretrained import PRETRAINED_SCALE, pretrained
+        from tinysr.deploy.pretrained import PRETRAINED_SCALE, pretrained
         return pretrained(args.pretrained), PRETRAINED_SCALE
     if not args.genotype:
         raise ValueError("--official needs --genotype NAME (the genotype the weights were trained with, "
                          "e.g. --genotype dlsr)")
+    from tinysr.data.paths import OFFICIAL_FILES
     from tinysr.genotype import get_genotype
     from tinysr.model import load_official
-    from tinysr.paths import OFFICIAL_FILES
     model = load_official(args.official, args.genotype)
     released_as = {f: n for n, f in OFFICIAL_FILES.items()}.get(Path(args.official).name)
     if released_as and get_genotype(released_as) != model.genotype:
@@ -101,8 +101,8 @@ def _load_model(args: argparse.Namespace) -> tuple[Any, int | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinysr.devices import get_device
     from tinysr.evaluate import evaluate, evaluate_bicubic, format_table
+    from tinysr.runtime.devices import get_device
     from tinysr.utils import seed_everything
 
     seed_everything(args.seed)

@@ -29,14 +29,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..export import ONNX_OPSET, export_onnx, require_onnx
+    from ..deploy.export import ONNX_OPSET, check_export_args, export_onnx, require_onnx
 
     try:
         require_onnx()
     except ModuleNotFoundError as exc:
         raise ValueError(str(exc)) from None
-    model, scale, source = load_model_arg(args)
     opset = ONNX_OPSET if args.opset is None else args.opset
+    check_export_args(args.onnx, opset, args.overwrite)
+    model, scale, source = load_model_arg(args)
     info = export_onnx(model, args.onnx, opset=opset, overwrite=args.overwrite)
     info.update(model=source, scale=scale)
     if args.json:

@@ -3,7 +3,7 @@
     tinysr presets [--markdown] [--differs] [--json]
 
 One row per config field, one column per preset, then the released value and where the released code
-sets it (``tinysr.released``). A value that departs from the released one is starred (``*``); a row whose
+sets it (``tinysr.config.released``). A value that departs from the released one is starred (``*``); a row whose
 ``paper`` value departs is flagged ``!`` -- there must be none. ``--differs`` keeps the rows where some
 preset departs (the README's "How tinysr differs from the released code" table is
 :func:`readme_section`); ``--json`` prints one object ``{"presets": [...], "rows": [{"field", "values",
@@ -17,8 +17,8 @@ import sys
 from typing import Any
 
 from ..config import PRESETS, field_names, preset
-from ..released import SETTINGS, TINYSR_ONLY
-from ..rules import get
+from ..config.released import SETTINGS, TINYSR_ONLY
+from ..config.rules import get
 
 __all__ = ["add_parser", "run", "rows", "markdown", "readme_section", "README_BEGIN", "README_END"]
 

@@ -12,8 +12,8 @@ import argparse
 import json
 import sys
 
-from ..paths import OFFICIAL_FILES
-from ..rules import SCALES
+from ..config.rules import SCALES
+from ..data.paths import OFFICIAL_FILES
 
 __all__ = ["add_parser", "run"]
 

@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from ..config import override
-from ..paths import OFFICIAL_FILES
+from ..data.paths import OFFICIAL_FILES
 from ._common import add_config_args, add_run_args, config_from_args, print_json
 
 __all__ = ["add_parser", "run"]

@@ -8,7 +8,7 @@ Every output is a PNG: ``--out DIR`` writes ``DIR/<name>.png``; ``--out FILE.png
 single input; without ``--out`` each result goes beside its input as ``<name>_x<S>.png``. ``<name>`` is the
 input's stem, less a trailing ``x<S>`` (the benchmark LR naming: ``babyx2.png`` -> ``baby.png``). The EXIF
 orientation is applied; grayscale stays grayscale; an alpha channel is enlarged with MATLAB-exact bicubic
-beside the super-resolved colour. The colour pixels are those of :func:`tinysr.inference.super_resolve`.
+beside the super-resolved colour. The colour pixels are those of :func:`tinysr.deploy.inference.super_resolve`.
 
 No input is ever overwritten, nor an existing output unless ``--overwrite``; every output is checked
 before the first image runs. Images too big for memory run in tiles (``--tile N`` forces N x N LR
@@ -165,8 +165,8 @@ def _plan(inputs: list[Path], out: str | None, scale: int, overwrite: bool) -> l
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..devices import get_device
-    from ..inference import upscale_image
+    from ..deploy.inference import upscale_image
+    from ..runtime.devices import get_device
 
     if args.tile < 0:
         raise ValueError(f"--tile must be >= 0 (0 = whole image), got {args.tile}")

@@ -82,8 +82,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..devices import is_host
 from ..ops import OPS, PRIMITIVES
+from ..runtime.devices import is_host
 
 __all__ = ["FastMixedOp", "pad_kernel", "to_phases", "from_phases", "rows", "unrows", "pointwise_sum",
            "add_from_phases"]

@@ -35,10 +35,10 @@ import torch
 
 from ..complexity import count_params, multi_adds
 from ..config import Config, override
-from ..devices import get_device
 from ..evaluate import evaluate
 from ..genotype import GENOTYPES, Genotype
 from ..runstate import RunFolder
+from ..runtime.devices import get_device
 from ..search import run_search
 from ..train import run_train
 from .oneshot import inherit_weights

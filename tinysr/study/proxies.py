@@ -27,9 +27,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..complexity import count_params, multi_adds
-from ..devices import module_device, to_device
 from ..genotype import Genotype
 from ..model import DLSRNet
+from ..runtime.devices import module_device, to_device
 
 __all__ = ["PROXIES", "grad_norm", "synflow", "naswot", "proxy_scores"]
 

@@ -30,8 +30,8 @@ from typing import Any
 import torch
 
 from ..config import Config
-from ..devices import get_device
 from ..runstate import ResumeMismatchError, RunFolder, config_diff
+from ..runtime.devices import get_device
 from ..utils import atomic_write_text
 from .jobs import plan_jobs, run_job, width_of
 from .report import write_study_md

@@ -18,7 +18,7 @@ plain cell runs the same call headless (the path nbval executes)::
 """
 from __future__ import annotations
 
-from ..controls import field_value, make_control, set_range, set_value
+from .controls import field_value, make_control, set_range, set_value
 from .explore import (
                       bicubic_kernels,
                       bicubic_widening_explorer,

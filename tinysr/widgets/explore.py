@@ -38,11 +38,11 @@ import torch
 from matplotlib.figure import Figure
 
 from ..complexity import count_params, multi_adds
+from ..config.rules import SCALES
 from ..genotype import GENOTYPES, Genotype
 from ..model import DLSRNet
 from ..ops import PRIMITIVES, receptive_field
 from ..resize import contributions, cubic
-from ..rules import SCALES
 from ..space.cost import genotype_size
 from ..viz import plot_alpha_bars
 from .figures import figure_png

@@ -1,6 +1,6 @@
 """A form of config controls plus a preset dropdown: the settings half of every panel.
 
-Every control is derived from a field of :class:`tinysr.config.Config` (:mod:`tinysr.controls`), so a form
+Every control is derived from a field of :class:`tinysr.config.Config` (:mod:`tinysr.widgets.controls`), so a form
 can only express settings the CLI and the library also accept, and ``form.config()`` returns a plain
 :class:`Config`. Slider ends follow the chosen preset (reset with it, never only grown) and the rules
 between fields, so no reachable value fails validation.
@@ -17,7 +17,7 @@ from functools import cached_property
 import ipywidgets as W
 
 from .. import config as C
-from ..controls import field_value, make_control, set_range, set_value
+from .controls import field_value, make_control, set_range, set_value
 
 __all__ = ["SEARCH_FIELDS", "TRAIN_FIELDS", "ConfigPanel", "offered_presets"]
 

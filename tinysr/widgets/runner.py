@@ -36,8 +36,8 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 
 from .. import config as C
-from ..eta import format_duration
-from ..stop import StopFlag
+from ..runtime.eta import format_duration
+from ..runtime.stop import StopFlag
 from .capture import to_output
 from .figures import LiveFigure, search_figure
 from .form import SEARCH_FIELDS, ConfigPanel

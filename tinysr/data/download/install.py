@@ -1,6 +1,6 @@
 """A dataset from its sources to tinysr's layout under the data root: the plan (``--dry-run``) and the run.
 
-The root is where the data rule looks first (:func:`tinysr.paths.download_root`: ``$TINYSR_DATA``, else
+The root is where the data rule looks first (:func:`tinysr.data.paths.download_root`: ``$TINYSR_DATA``, else
 ``./datasets``) unless one is given. Archives go to ``<root>/downloads/``; a marker
 ``downloads/<archive>.extracted`` is written after a complete unpack, so re-running skips finished work
 without re-hashing gigabytes (delete the marker to redo it).
@@ -70,8 +70,8 @@ def download_dataset(dataset: str, root: Path | str | None = None, parts: Iterab
 
     Raises:
         ValueError: unknown dataset or part.
-        OfflineError, DownloadError, ChecksumError: see :func:`~tinysr.download.transfer.download_file`.
-        UnsafeArchiveError: see :func:`~tinysr.download.extract.safe_extract`.
+        OfflineError, DownloadError, ChecksumError: see :func:`~tinysr.data.download.transfer.download_file`.
+        UnsafeArchiveError: see :func:`~tinysr.data.download.extract.safe_extract`.
     """
     root = Path(root) if root is not None else download_root()
     fetch = dict(retries=retries, retry_wait=retry_wait, timeout=timeout, quiet=quiet)

@@ -1,7 +1,7 @@
 """An emulated GPU on the CPU: a machine without a GPU catches the device mistakes a GPU would crash on.
 
 ``TINYSR_EMULATE_DEVICE=1`` (``make test-device``, docs/devices.md) installs :class:`EmulatedDevice` for the
-whole process when ``tinysr`` is imported, and :func:`tinysr.devices.get_device` then returns
+whole process when ``tinysr`` is imported, and :func:`tinysr.runtime.devices.get_device` then returns
 :data:`EMULATED`, ``torch.device("cpu", 0)``: a real CPU device to torch's kernels, but a different
 ``torch.device`` from the host's plain ``cpu``. The mode (a ``torch.overrides.TorchFunctionMode``, which sees
 every torch call made from Python) keeps the set of *placed* tensors -- those on the emulated device:

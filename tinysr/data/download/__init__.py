@@ -13,8 +13,8 @@ image code for :mod:`.prepare`). One idea per module:
 - :mod:`.prepare`   MATLAB-exact LR files for any HR folder (``data_scripts/prepare.py``);
 - :mod:`.messages`  the error types, progress lines and byte counts.
 
-Downloads land in the data rule's first folder (:func:`tinysr.paths.download_root`: ``$TINYSR_DATA``, else
-``./datasets``), where :mod:`tinysr.paths` then finds them. ``make_lr`` and ``prepare_lr`` are imported
+Downloads land in the data rule's first folder (:func:`tinysr.data.paths.download_root`: ``$TINYSR_DATA``, else
+``./datasets``), where :mod:`tinysr.data.paths` then finds them. ``make_lr`` and ``prepare_lr`` are imported
 on first use: they need torch (through :mod:`tinysr.resize`), the downloader does not, and ``tinysr download``
 should start in a blink.
 """

@@ -15,7 +15,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from . import config as C
+from .. import config as C
 
 __all__ = ["SLIDER_ENDS", "field_value", "make_control", "set_range", "set_value"]
 

@@ -13,8 +13,8 @@ from typing import Any
 
 __all__ = ["shipped_path", "load_shipped", "shipped_names"]
 
-_HERE = Path(__file__).resolve().parent
-_PLACES = (_HERE / "_results", _HERE.parent / "benchmarks" / "results")
+_PACKAGE = Path(__file__).resolve().parents[1]
+_PLACES = (_PACKAGE / "_results", _PACKAGE.parent / "benchmarks" / "results")
 
 
 def shipped_path(name: str) -> Path | None:

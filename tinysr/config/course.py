@@ -4,7 +4,7 @@ Every chapter's first cell is ``cfg = tinysr.course_preset(allow_paper=False)``:
 ``TINYSR_PRESET`` (else ``gpu`` with a GPU, ``laptop`` without). ``paper`` is the released schedule --
 about 73 hours of search and 19 hours of retraining on one H200 -- so a notebook refuses it unless the
 cell says ``allow_paper=True``. Then ``tinysr.course_start("04", cfg)`` prints the device, the preset and
-what the chapter's runs will cost (:mod:`tinysr.course_cost`). A section that cannot run here for missing
+what the chapter's runs will cost (:mod:`tinysr.config.course_cost`). A section that cannot run here for missing
 data or weights says so in one line with the command that fetches them (:func:`skip_note`).
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ import os
 import sys
 from pathlib import Path
 
-from .config import Config, ConfigError, preset
+from ..runtime.devices import get_device
+from . import Config, ConfigError, preset
 from .course_cost import ChapterPlan, chapter_plan, format_cost_table
-from .devices import get_device
 
 __all__ = ["course_preset", "course_start", "skip_note", "SKIP_PREFIX"]
 

@@ -25,7 +25,7 @@ scale, far below one grey level; ``tests/test_inference.py`` bounds it):
 
 Nothing is folded that would add multiply-adds (a depthwise + pointwise pair stays two convolutions).
 :func:`can_fuse` says whether a model qualifies (a ``DLSRNet`` of the known ops, float32, on a CPU with
-oneDNN); :func:`tinysr.inference.super_resolve` falls back to the module's own forward otherwise.
+oneDNN); :func:`tinysr.deploy.inference.super_resolve` falls back to the module's own forward otherwise.
 """
 from __future__ import annotations
 
@@ -41,10 +41,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .cell import ESA, NEG_SLOPE, DistillationCell, Fusion, check_esa_size
-from .devices import is_host
-from .model import DLSRNet
-from .ops import Conv, DilConv, SepConv
+from ..cell import ESA, NEG_SLOPE, DistillationCell, Fusion, check_esa_size
+from ..model import DLSRNet
+from ..ops import Conv, DilConv, SepConv
+from ..runtime.devices import is_host
 
 __all__ = ["can_fuse", "fused_forward", "kept_heap"]
 

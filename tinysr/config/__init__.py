@@ -2,7 +2,7 @@
 
 A :class:`Config` (``name``, ``seed``, sections :class:`DataConfig`, :class:`SearchConfig`, :class:`TrainConfig`,
 :class:`EvalConfig`) fully describes a run (saved as ``config.json``). Each field's allowed values are declared next to
-it (:func:`tinysr.rules.rule`) and checked when made, with the rules between fields (:data:`CROSS_RULES`): a bad
+it (:func:`tinysr.config.rules.rule`) and checked when made, with the rules between fields (:data:`CROSS_RULES`): a bad
 ``--set`` fails in one line before any data is read. Defaults = ``paper``, the released code (``tinysr presets``).
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ BENCHMARKS, SWITCH = ("Set5", "Set14", "B100", "Urban100", "Manga109"), ("auto",
 
 
 class _Checked:
-    """``__post_init__`` of a section: check every declared field (:func:`tinysr.rules.check_section`)."""
+    """``__post_init__`` of a section: check every declared field (:func:`tinysr.config.rules.check_section`)."""
 
     def __post_init__(self) -> None:
         check_section(self, self._where)
@@ -237,7 +237,7 @@ _LAPTOP_TRAIN = dict(epochs=20, steps_per_epoch=85, batch_size=16, hr_patch=96, 
 def _gpu() -> Config:
     """The laptop's method at the released size (hard Gumbel, anneal + hold, bicubic skip), a 330k ceiling (DLSR:
     322,620); alpha_lr 0.1 * 325 / 900 ~ 0.04 (the laptop's logit travel over 900 architecture steps). ~4 + ~5
-    min at the H200 step times (:mod:`tinysr.course_cost`); DIV2K when the data root has it, else built-in."""
+    min at the H200 step times (:mod:`tinysr.config.course_cost`); DIV2K when the data root has it, else built-in."""
     search = dict(_LAPTOP_SEARCH, channels=48, cells=6, epochs=10, steps_per_epoch=100, warmup_epochs=1,
                   batch_size=64, arch_batch_size=64, w_lr=5e-4, alpha_lr=0.04, budget_params=330_000, log_every=20)
     train = dict(_LAPTOP_TRAIN, steps_per_epoch=425, batch_size=32, hr_patch=128, w_lr=5e-4, channels=0, val_images=0,
@@ -292,7 +292,7 @@ def field_names(cfg: Config | None = None) -> list[str]:
 
 
 def override(cfg: Config, assignments: list[str] | dict[str, Any]) -> Config:
-    """``cfg`` with ``key=value`` overrides applied together (see :mod:`tinysr.overrides`). ``key`` is dotted
+    """``cfg`` with ``key=value`` overrides applied together (see :mod:`tinysr.config.overrides`). ``key`` is dotted
     (``train.w_lr``) or a bare field name unique across sections (``alpha_lr``); string values are parsed
     to the field's type. Unknown or ambiguous names, unparsable values and values a rule rejects raise
     :class:`ConfigError` (a ``ValueError``) naming the field."""

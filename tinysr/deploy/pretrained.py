@@ -2,7 +2,7 @@
 
 Where a checkpoint comes from, in order:
 
-1. the one data rule of :mod:`tinysr.paths` (``<root>/official/<file>.pt`` under ``$TINYSR_DATA``,
+1. the one data rule of :mod:`tinysr.data.paths` (``<root>/official/<file>.pt`` under ``$TINYSR_DATA``,
    ``./datasets`` or ``$TINYSR_SHARED/data``);
 2. the download cache, ``$TINYSR_CACHE`` (default ``~/.cache/tinysr``);
 3. a download from the ``checkpoints/`` folder of the authors' GitHub repository (DawnHH/DLSR-PyTorch, raw
@@ -15,8 +15,8 @@ the hash matches: an interrupted or wrong download never leaves a file under the
 The authors released **x2 weights only**; x3/x4 models come from ``tinysr train --init`` (fine-tuning
 from the x2 weights) and load by path with :func:`tinysr.model.load_model`.
 
-``tinysr.pretrained`` is this module (a top-level name that is also a module name means the module), and
-the module is callable: ``tinysr.pretrained("dlsr")`` is ``tinysr.pretrained.pretrained("dlsr")``.
+``tinysr.deploy.pretrained`` is this module (a top-level name that is also a module name means the module), and
+the module is callable: ``tinysr.deploy.pretrained("dlsr")`` is ``tinysr.deploy.pretrained.pretrained("dlsr")``.
 """
 from __future__ import annotations
 
@@ -28,9 +28,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .model import DLSRNet, load_official
-from .paths import OFFICIAL_FILES, describe_roots, find_official_file
-from .utils import atomic_path
+from ..data.paths import OFFICIAL_FILES, describe_roots, find_official_file
+from ..model import DLSRNet, load_official
+from ..utils import atomic_path
 
 __all__ = ["pretrained", "pretrained_path", "cache_dir", "PRETRAINED_SHA256", "PRETRAINED_SCALE",
            "DEFAULT_MODEL_URL"]
@@ -128,13 +128,13 @@ def pretrained(name: str = "dlsr", *, download: bool = True) -> DLSRNet:
     """The released x2 model ``name`` as a :class:`~tinysr.model.DLSRNet` in eval mode, on the CPU.
 
     ``forward``: ``(N, 3, H, W)`` float RGB in [0, 255] -> ``(N, 3, 2H, 2W)``; run it on images with
-    :func:`tinysr.inference.super_resolve`. See :func:`pretrained_path` for where the weights come from.
+    :func:`tinysr.deploy.inference.super_resolve`. See :func:`pretrained_path` for where the weights come from.
     """
     return load_official(pretrained_path(name, download=download), name)
 
 
 class _CallableModule(types.ModuleType):
-    """This module's type: calling the module calls :func:`pretrained` (``tinysr.pretrained("dlsr")``)."""
+    """This module's type: calling the module calls :func:`pretrained` (``tinysr.deploy.pretrained("dlsr")``)."""
 
     def __call__(self, name: str = "dlsr", *, download: bool = True) -> DLSRNet:
         return pretrained(name, download=download)

@@ -1,5 +1,5 @@
 """tinysr's benchmark layout from EDSR's ``benchmark.tar``: ``<Set>/HR/<stem>.png`` and
-``<Set>/LR_bicubic/X<s>/<stem>x<s>.png`` under ``<root>/benchmarks`` (where :mod:`tinysr.paths` looks).
+``<Set>/LR_bicubic/X<s>/<stem>x<s>.png`` under ``<root>/benchmarks`` (where :mod:`tinysr.data.paths` looks).
 
 The package unpacks to ``benchmark/<Set>``; some copies name sets differently (``BSD100``) or leave the
 ``x<s>`` suffix off LR files. :func:`arrange_benchmarks` moves and renames, so every loader sees one layout.

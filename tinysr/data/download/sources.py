@@ -6,7 +6,7 @@
 - ``benchmarks`` -> ``benchmarks/<Set>/HR/<stem>.png`` and ``benchmarks/<Set>/LR_bicubic/X<s>/<stem>x<s>.png``
                     for Set5, Set14, B100, Urban100 (EDSR's ``benchmark.tar``, rearranged);
 - ``official``   -> ``official/<file>.pt``: the DLSR authors' released x2 checkpoints (the file names of
-                    :data:`tinysr.paths.OFFICIAL_FILES`, where the data rule looks for them).
+                    :data:`tinysr.data.paths.OFFICIAL_FILES`, where the data rule looks for them).
 
 Archives are kept in ``<root>/downloads/``. Where each hash comes from is :data:`CHECKSUM_SOURCES`.
 """

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
-from .config import Config, preset
-from .shipped import load_shipped
+from ..runtime.shipped import load_shipped
+from . import Config, preset
 
 __all__ = ["Run", "ChapterPlan", "PLANS", "COURSE_PRESETS", "chapter_plan", "chapter_config", "run_steps",
            "step_times", "cost_table", "format_cost_table"]

@@ -14,7 +14,7 @@ the released DLSR-tiny x2 weights on Set5 (tiles 48 or 96, overlap 16): 0-9% of 
 On the CPU an image whose estimated peak memory (:func:`peak_bytes`) exceeds half the available memory
 is tiled from the start (a CPU allocation failure may not be an error but the kernel's OOM killer).
 
-Speed (``fast=True``, the default): a ``DLSRNet`` on the CPU in float32 runs :func:`tinysr.fused.fused_forward`
+Speed (``fast=True``, the default): a ``DLSRNet`` on the CPU in float32 runs :func:`tinysr.deploy.fused.fused_forward`
 (channels_last, activations and residuals folded into oneDNN convolutions, glibc heap kept): the same
 function, outputs within ~0.003 of the plain forward on the 0..255 scale (so the same uint8 pixels but for
 rare rounding ties); other modules run in ``channels_last`` when on the CPU. ``fast=False`` is the
@@ -29,9 +29,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .devices import is_host, module_device, module_dtype, to_device
+from ..resize import imresize
+from ..runtime.devices import is_host, module_device, module_dtype, to_device
 from .fused import can_fuse, fused_forward, kept_heap
-from .resize import imresize
 
 __all__ = ["super_resolve", "upscale_image", "forward", "peak_bytes"]
 

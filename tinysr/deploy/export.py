@@ -1,7 +1,7 @@
 """Export an SR network to ONNX with a dynamic image size, checked with ONNX Runtime against PyTorch.
 
 The graph has one input ``lr`` ``(N, 3, h, w)`` float32 RGB in [0, 255] and one output ``sr``
-``(N, 3, s*h, s*w)`` (not clamped: clamp and round as :func:`tinysr.inference.super_resolve` does). Batch,
+``(N, 3, s*h, s*w)`` (not clamped: clamp and round as :func:`tinysr.deploy.inference.super_resolve` does). Batch,
 height and width are dynamic axes: ESA's strided convolution, max pooling and bilinear upsampling to the
 input's size are exported as shape-following ONNX operators, so one file serves every image size
 (at least 15x15 LR pixels for DLSR; smaller inputs fail inside ONNX Runtime instead of with tinysr's
@@ -21,11 +21,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from ..config.rules import ESA_MIN
+from ..utils import atomic_path
 from .inference import forward
-from .rules import ESA_MIN
-from .utils import atomic_path
 
-__all__ = ["export_onnx", "onnx_session", "onnx_super_resolve", "require_onnx", "ONNX_OPSET"]
+__all__ = ["check_export_args", "export_onnx", "onnx_session", "onnx_super_resolve", "require_onnx", "ONNX_OPSET"]
 
 ONNX_OPSET = 17
 OPSET_MIN, OPSET_MAX = 11, 20       # measured: 9 and 10 miss the 0.01 check (bilinear resize); 20: the exporter's last
@@ -90,6 +90,20 @@ def _torch_export(model: nn.Module, path: str, example: torch.Tensor, opset: int
                           opset_version=opset, do_constant_folding=True, dynamo=False)
 
 
+def check_export_args(path: str | Path, opset: int, overwrite: bool = False) -> None:
+    """Refuse an opset outside the checked range, a file name without ``.onnx`` and an existing file (unless
+    ``overwrite``) with a one-line ``ValueError``, before any model is loaded or downloaded."""
+    if not isinstance(opset, int) or not OPSET_MIN <= opset <= OPSET_MAX:
+        raise ValueError(f"--opset {opset!r}: choose {OPSET_MIN}..{OPSET_MAX} (default {ONNX_OPSET}); opsets below "
+                         f"{OPSET_MIN} resize ESA's attention map differently (the check fails), above {OPSET_MAX} "
+                         "torch's exporter does not write")
+    path = Path(path)
+    if path.suffix.lower() != ".onnx":
+        raise ValueError(f"--onnx {path}: the file name should end in .onnx")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; choose another name or pass --overwrite to replace it")
+
+
 def export_onnx(model: nn.Module, path: str | Path, *, opset: int = ONNX_OPSET,
                 example_size: tuple[int, int] = (48, 64), check_size: tuple[int, int] = (61, 83), atol: float = 0.01,
                 overwrite: bool = False) -> dict[str, Any]:
@@ -101,16 +115,9 @@ def export_onnx(model: nn.Module, path: str | Path, *, opset: int = ONNX_OPSET,
     existing ``path`` is an error unless ``overwrite``. The model is not changed (a CPU float32 copy is
     exported). Returns ``{"path", "opset", "check_size", "max_abs_diff", "input", "output"}``.
     """
-    if not isinstance(opset, int) or not OPSET_MIN <= opset <= OPSET_MAX:
-        raise ValueError(f"--opset {opset!r}: choose {OPSET_MIN}..{OPSET_MAX} (default {ONNX_OPSET}); opsets below "
-                         f"{OPSET_MIN} resize ESA's attention map differently (the check fails), above {OPSET_MAX} "
-                         "torch's exporter does not write")
+    check_export_args(path, opset, overwrite)
     onnx, _ = require_onnx()
     path = Path(path)
-    if path.suffix.lower() != ".onnx":
-        raise ValueError(f"--onnx {path}: the file name should end in .onnx")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; choose another name or pass --overwrite to replace it")
     if min(example_size + check_size) < ESA_MIN or tuple(example_size) == tuple(check_size):
         raise ValueError(f"example_size {example_size} and check_size {check_size} must differ and be >= {ESA_MIN} "
                          "(ESA)")

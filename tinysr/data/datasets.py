@@ -1,15 +1,15 @@
-"""Datasets built on :mod:`tinysr.images`: image folders, training patches and benchmark sets.
+"""Datasets built on :mod:`tinysr.data.images`: image folders, training patches and benchmark sets.
 
 Conventions: images are numpy ``uint8`` RGB ``(H, W, 3)`` (grayscale ``(H, W)`` only where asked for);
 batches are float32 tensors ``(N, 3, H, W)`` in [0, 255]. LR images are always made with the exact
 MATLAB bicubic :func:`tinysr.resize.imresize` from the **mod-cropped** HR (top-left
 ``floor(H/s)*s x floor(W/s)*s``), as the benchmark LR files were; genuine LR files must have exactly that
-size (:func:`load_benchmark` checks it). Reading rules of single files: :mod:`tinysr.images`.
+size (:func:`load_benchmark` checks it). Reading rules of single files: :mod:`tinysr.data.images`.
 
 Benchmarks use the EDSR layout (``<root>/<Set>/HR/<stem>.png``,
 ``<root>/<Set>/LR_bicubic/X<s>/<stem>x<s>.png``); get them with ``python data_scripts/download.py benchmarks``.
-Where data is found on this machine: :mod:`tinysr.paths`; the offline built-in photos: :mod:`tinysr.photos`
-(re-exported here, as are the single-image helpers of :mod:`tinysr.images`, for existing callers).
+Where data is found on this machine: :mod:`tinysr.data.paths`; the offline built-in photos: :mod:`tinysr.data.photos`
+(re-exported here, as are the single-image helpers of :mod:`tinysr.data.images`, for existing callers).
 """
 from __future__ import annotations
 
@@ -21,34 +21,31 @@ from typing import Any
 import numpy as np
 import torch
 
-# load_image, save_image, modcrop, to_rgb, check_scale, IMAGE_EXTENSIONS: re-exported for callers of the
-# former tinysr.data (search, train, pipeline, data_scripts); they live in tinysr.images.
-from .images import IMAGE_EXTENSIONS, check_scale, list_images, load_image, modcrop, save_image, to_rgb  # noqa: F401 - re-exported
+from ..config.rules import ESA_MIN
+from ..resize import imresize
+from .images import IMAGE_EXTENSIONS, check_scale, list_images, load_image, modcrop, to_rgb
 from .paths import data_roots
-from .photos import BUILTIN_PHOTOS, EVAL_PHOTOS, builtin_photos, split_photos  # noqa: F401  (re-exported)
-from .resize import imresize
-from .rules import ESA_MIN
 
 __all__ = ["find_data_root", "load_folder", "PatchSampler", "MIN_LR_SIZE", "BenchmarkImage", "load_benchmark"]
 
-# The smallest LR side a DLSR network accepts: tinysr.cell.ESA_MIN_SIZE (ESA's stride-2 conv, then a 7x7/3
-# max-pool). data sits below cell in the layers, so the value is repeated here; tests/test_data.py checks
+# The smallest LR side a DLSR network accepts (tinysr.config.rules.ESA_MIN; tinysr.cell derives it from ESA's
+# stride-2 conv and 7x7/3 max-pool); tests/test_data.py checks
 # that the two agree.
 MIN_LR_SIZE = ESA_MIN
 
 
 def find_data_root() -> Path | None:
-    """The first data root of :func:`tinysr.paths.data_roots` that exists (``$TINYSR_DATA``, ``./datasets``,
+    """The first data root of :func:`tinysr.data.paths.data_roots` that exists (``$TINYSR_DATA``, ``./datasets``,
     ``$TINYSR_SHARED/data``, in that order), or ``None``. Benchmarks live in ``<root>/benchmarks``; to find
-    a particular thing use :func:`tinysr.paths.find_benchmarks` and friends, which try every root."""
+    a particular thing use :func:`tinysr.data.paths.find_benchmarks` and friends, which try every root."""
     roots = data_roots()
     return roots[0] if roots else None
 
 
 # -- folders -----------------------------------------------------------------------------------
 def load_folder(path: str | Path, max_images: int = 0, mode: str = "rgb") -> dict[str, np.ndarray]:
-    """All images directly inside ``path`` (:func:`~tinysr.images.list_images`: sorted by file name, no two
-    with one stem): stem -> uint8 image (see :func:`~tinysr.images.load_image`).
+    """All images directly inside ``path`` (:func:`~tinysr.data.images.list_images`: sorted by file name, no two
+    with one stem): stem -> uint8 image (see :func:`~tinysr.data.images.load_image`).
 
     ``max_images > 0`` keeps the first ``max_images`` files. Missing, empty or image-less folders raise
     with the path and how to get data (e.g. ``python data_scripts/download.py div2k``).

@@ -22,14 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ...resize import imresize
 from ..images import list_images, load_image, modcrop, save_image
-from ..resize import imresize
 
 __all__ = ["make_lr", "parse_scales", "prepare_lr", "main"]
 
 
 def _crop(img: np.ndarray, scale: int) -> np.ndarray:
-    """:func:`tinysr.images.modcrop`, refusing an image smaller than ``scale`` (its LR would be empty)."""
+    """:func:`tinysr.data.images.modcrop`, refusing an image smaller than ``scale`` (its LR would be empty)."""
     h, w = img.shape[:2]
     if h < scale or w < scale:
         raise ValueError(f"image of {w}x{h} pixels is too small for x{scale}: the LR would be empty")

@@ -23,10 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Config
-from .data import builtin_photos, load_benchmark, load_folder, modcrop, split_photos
+from ..config import Config
+from ..resize import imresize
+from .datasets import load_benchmark, load_folder
+from .images import modcrop
 from .paths import find_benchmarks, find_div2k
-from .resize import imresize
+from .photos import builtin_photos, split_photos
 
 __all__ = ["lr_hr_pairs", "split_names", "resolve_source", "search_photos", "train_photos", "validation_pairs",
            "with_scales"]
@@ -51,7 +53,7 @@ def split_names(names: list[str], arch_fraction: float, rule: str = "tail",
 
 def resolve_source(cfg: Config) -> str:
     """``data.source`` as a concrete choice: ``"auto"`` becomes DIV2K's HR folder when the data root has it
-    (:func:`tinysr.paths.find_div2k`), else ``"builtin"``."""
+    (:func:`tinysr.data.paths.find_div2k`), else ``"builtin"``."""
     if cfg.data.source != "auto":
         return cfg.data.source
     found = find_div2k()
