@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
-# Benchmarks for the demo (their Set5 folder), found by the one data rule of tinysr/paths.py ($TINYSR_DATA,
+# Benchmarks for the demo (their Set5 folder), found by the one data rule of tinysr/data/paths.py ($TINYSR_DATA,
 # ./datasets, $TINYSR_SHARED/data), else empty: built-in photos. Expanded when the demo runs, after install.
-BENCH   = $(shell $(PY) -c "from tinysr.paths import find_benchmarks; b = find_benchmarks(); print(b / 'Set5' if b else '')")
+BENCH   = $(shell $(PY) -c "from tinysr.data.paths import find_benchmarks; b = find_benchmarks(); print(b / 'Set5' if b else '')")
 
 .PHONY: install demo test test-device test-wheel test-slow test-browser lint book lab clean
 

@@ -4,9 +4,9 @@
 README and the assignment *handouts* (``notebooks/assignments/*.ipynb`` with solutions stubbed and hidden checks
 removed, made here by ``tinysr.assignments.build.handout_json``), where ``tinysr notebooks DEST`` finds them;
 the solution notebooks stay in the repository, where the teacher builds and grades. It also copies the measured
-results the chapters read (``benchmarks/results/*``) as ``tinysr/_results/`` (:mod:`tinysr.shipped`): a pip user
+results the chapters read (``benchmarks/results/*``) as ``tinysr/_results/`` (:mod:`tinysr.runtime.shipped`): a pip user
 has no repository. An editable install (``pip install -e .``) copies nothing; ``tinysr notebooks`` and
-``tinysr.shipped`` then read the checkout's folders directly.
+``tinysr.runtime.shipped`` then read the checkout's folders directly.
 
 Handouts are built here rather than committed, so they can never drift from the solutions. The build
 environment has setuptools only (no torch, no nbformat), so ``tinysr.assignments``' modules are loaded from

@@ -30,8 +30,8 @@ import torch
 from tinysr import PRIMITIVES
 from tinysr.config import Config
 from tinysr.data import PatchSampler
+from tinysr.data.splits import search_photos
 from tinysr.search import Search
-from tinysr.splits import search_photos
 from tinysr.utils import safe_load
 
 

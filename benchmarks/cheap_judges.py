@@ -30,8 +30,8 @@ from judge import emit  # benchmarks/judge.py, beside this script
 
 from tinysr.config import Config
 from tinysr.data import PatchSampler
+from tinysr.data.photos import builtin_photos
 from tinysr.genotype import Genotype
-from tinysr.photos import builtin_photos
 from tinysr.study import bootstrap_tau, kendall_tau, score
 from tinysr.study.proxies import proxy_scores
 

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from tinysr.architect import Architect
 from tinysr.config import SearchConfig, preset
-from tinysr.devices import get_device
+from tinysr.runtime.devices import get_device
 from tinysr.space import SuperNet
 from tinysr.space.cost import expected_cost
 

@@ -7,7 +7,7 @@ In one process, alternating (``benchmarks/timing.py``: load from other processes
 ratios of one run, not absolute times of different runs), after one warm-up each:
 
 - ``naive_s``: ``model(x)`` eager, NCHW, float32, under ``torch.no_grad`` (the module as written);
-- ``tinysr_s``: :func:`tinysr.inference.forward` (what ``super_resolve``, ``tinysr upscale`` and
+- ``tinysr_s``: :func:`tinysr.deploy.inference.forward` (what ``super_resolve``, ``tinysr upscale`` and
   ``tinysr evaluate`` run by default);
 - ``floor_s`` = 2 x Multi-Adds / (GFLOP/s of one dense 48 -> 48 3x3 convolution at 360x640, the faster of
   NCHW and channels_last, timed in the same rounds, its output from a kept heap so that page faults do not
@@ -15,7 +15,7 @@ ratios of one run, not absolute times of different runs), after one warm-up each
 
 ``speedup`` = naive_s / tinysr_s, ``x_floor`` = tinysr_s / floor_s, ``max_abs_diff`` = the largest
 ``|naive - tinysr|`` output value (0..255 scale, unclamped). The weights are the released DLSR x2
-checkpoint when :func:`tinysr.pretrained.pretrained_path` finds it on this machine (no download), else
+checkpoint when :func:`tinysr.deploy.pretrained.pretrained_path` finds it on this machine (no download), else
 random ones (same speed). Prints a table, then as its LAST line one JSON object with those six numbers
 (with ``--json`` only one JSON object, adding ``command``, ``machine``, ``torch``, ``date``).
 """
@@ -38,10 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import record, time_alternating
 
 from tinysr.complexity import multi_adds
-from tinysr.fused import kept_heap
-from tinysr.inference import forward
+from tinysr.deploy.fused import kept_heap
+from tinysr.deploy.inference import forward
+from tinysr.deploy.pretrained import pretrained_path
 from tinysr.model import DLSRNet, load_official
-from tinysr.pretrained import pretrained_path
 
 H, W, C = 360, 640, 48
 
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{'path':44s} {'median wall':>12s} {'min wall':>10s} {'median CPU':>11s}")
     log(f"{'naive (eager, NCHW, float32)':44s} {full['naive_s']:10.3f} s {full['naive_min_s']:8.3f} s "
         f"{full['naive_cpu_s']:9.3f} s")
-    log(f"{'tinysr (tinysr.inference.forward)':44s} {full['tinysr_s']:10.3f} s {full['tinysr_min_s']:8.3f} s "
+    log(f"{'tinysr (tinysr.deploy.inference.forward)':44s} {full['tinysr_s']:10.3f} s {full['tinysr_min_s']:8.3f} s "
         f"{full['tinysr_cpu_s']:9.3f} s")
     log(f"floor: {full['multi_adds'] / 1e9:.2f} G Multi-Adds at {full['conv3x3_gflops']:.1f} GFLOP/s (dense 3x3 "
         f"conv) = {full['floor_s']:.3f} s;  speedup {res['speedup']:.2f}x (CPU time {full['speedup_cpu']:.2f}x), "

@@ -33,7 +33,7 @@ import torch
 
 from tinysr import preset
 from tinysr.config import override
-from tinysr.paths import find_benchmarks
+from tinysr.data.paths import find_benchmarks
 from tinysr.pipeline import load_sets
 from tinysr.study import sample_in_budget
 from tinysr.study.jobs import width_of

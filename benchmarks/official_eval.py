@@ -3,7 +3,7 @@
     python benchmarks/official_eval.py [--official DIR] [--benchmarks DIR] [--sets Set5,Set14,B100] [--json]
 
 Defaults: ``<root>/official`` and ``<root>/benchmarks`` of the first data root that has them, by the one
-rule of :mod:`tinysr.paths` (``$TINYSR_DATA``, ``./datasets``, ``$TINYSR_SHARED/data``). Prints, per checkpoint
+rule of :mod:`tinysr.data.paths` (``$TINYSR_DATA``, ``./datasets``, ``$TINYSR_SHARED/data``). Prints, per checkpoint
 and set, PSNR-Y / SSIM-Y (shave = 2) and the wall-clock seconds of the set (inference + metrics, CPU unless
 a GPU is present), plus params and Multi-Adds @720p. The checkpoints are read in place, never copied.
 """
@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from tinysr.complexity import count_params, multi_adds
+from tinysr.data.paths import OFFICIAL_FILES, describe_roots, find_benchmarks, find_official_file
 from tinysr.evaluate import evaluate
 from tinysr.model import load_official
-from tinysr.paths import OFFICIAL_FILES, describe_roots, find_benchmarks, find_official_file
 
 # The paper's x2 PSNR/SSIM of DLSR (Set5 / Set14 / B100), for the last column.
 PUBLISHED_DLSR = {"Set5": (38.04, 0.9606), "Set14": (33.54, 0.9179), "B100": (32.24, 0.9003)}

@@ -26,8 +26,8 @@ from pathlib import Path
 import torch
 
 from tinysr import Genotype, preset
+from tinysr.data.paths import find_benchmarks
 from tinysr.evaluate import evaluate
-from tinysr.paths import find_benchmarks
 from tinysr.pipeline import load_sets
 from tinysr.study.stats import first_set, kendall_tau
 from tinysr.train import run_train

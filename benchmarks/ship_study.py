@@ -15,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-from tinysr.paths import find_benchmarks
+from tinysr.data.paths import find_benchmarks
 from tinysr.study import study_numbers, write_study_md
 from tinysr.study.runner import rerun_command
 from tinysr.utils import atomic_write_text

@@ -10,7 +10,7 @@ iterations of ``Search.step`` (with an architecture step) and ``Trainer.step`` o
 timed after one warm-up iteration (a lower bound: no validation or records).
 
 ``--write FILE`` merges the numbers into FILE under this device kind (``cpu``, or ``gpu`` with CUDA/MPS),
-keeping the other kinds' entries: ``tinysr.course`` reads that file (a shipped result) to print what each
+keeping the other kinds' entries: ``tinysr.config.course`` reads that file (a shipped result) to print what each
 chapter's runs cost. Run it on an otherwise idle machine: the numbers are wall times.
 """
 from __future__ import annotations
@@ -29,9 +29,9 @@ from timing import cpu_model  # benchmarks/timing.py, beside this script
 
 from tinysr import preset
 from tinysr.data import PatchSampler
-from tinysr.devices import get_device
+from tinysr.data.photos import builtin_photos
 from tinysr.genotype import GENOTYPES
-from tinysr.photos import builtin_photos
+from tinysr.runtime.devices import get_device
 from tinysr.search import Search, run_search
 from tinysr.train import Trainer, build_model, run_train
 from tinysr.utils import atomic_write_text
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.write:
         table = json.loads(args.write.read_text()) if args.write.is_file() else {"devices": {}}
         table["what"] = ("seconds per step of each preset's search and retraining, by device kind; read by "
-                         "tinysr.course for the chapters' cost tables")
+                         "tinysr.config.course for the chapters' cost tables")
         table["devices"][kind] = entry
         atomic_write_text(json.dumps(table, indent=1) + "\n", args.write)
     print(json.dumps(entry))

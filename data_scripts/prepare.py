@@ -3,16 +3,16 @@
 
     python data_scripts/prepare.py HR_DIR [--scales 2,3,4] [--out DIR] [--write-hr] [--overwrite] [-q]
 
-The code is :mod:`tinysr.download.prepare` (see ``data_scripts/README.md``).
+The code is :mod:`tinysr.data.download.prepare` (see ``data_scripts/README.md``).
 """
 import sys
 from pathlib import Path
 
 try:
-    from tinysr.download.prepare import main
+    from tinysr.data.download.prepare import main
 except ImportError:  # run from a source checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tinysr.download.prepare import main
+    from tinysr.data.download.prepare import main
 
 if __name__ == "__main__":
     sys.exit(main(prog="prepare.py"))
