@@ -351,3 +351,16 @@ def test_cli_builds_handouts(tmp_path):
                            cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert again.returncode == 2 and again.stderr.startswith("error: assignment folder") and \
         len(again.stderr.strip().splitlines()) == 1, again.stderr
+
+
+def test_the_cli_keeps_the_double_space_it_complains_about(tmp_path, capsys):
+    from tinysr.assignments.__main__ import main
+
+    nb = _demo_notebook()
+    nb.cells[1].source += "\n\n###  BEGIN SOLUTION\nSECRET = 42\n### END SOLUTION\n"
+    src = tmp_path / "src"
+    src.mkdir()
+    nbformat.write(nb, str(src / "demo.ipynb"))
+    assert main(["build", "--source", str(src), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "'###  BEGIN SOLUTION' looks like a marker" in err and len(err.strip().splitlines()) == 1, err

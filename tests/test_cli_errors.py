@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
 from tinysr.genotype import Genotype
@@ -90,6 +94,35 @@ def test_ctrl_c_says_what_happened(monkeypatch, capsys):
     assert err.startswith("tinysr upscale: interrupted (Ctrl-C)") and "--resume" not in err
 
 
+def test_a_second_ctrl_c_while_exiting_prints_no_traceback(tmp_path):
+    """The program is interrupted, then Ctrl-C arrives again while it says goodbye and exits (here: from an atexit
+    hook, the last thing the interpreter runs): it stays one line and exit status 130."""
+    code = ("import atexit, os, signal, sys, time\n"
+            "import tinysr.commands.upscale as u\n"
+            "from tinysr.cli import main\n"
+            "def interrupted(args):\n"
+            "    raise KeyboardInterrupt\n"
+            "u.run = interrupted\n"
+            "atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(0.5)))\n"
+            "sys.argv = ['tinysr', 'upscale', 'x.png', '--pretrained', 'dlsr']\n"
+            "sys.exit(main())\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode == 130 and "Traceback" not in r.stderr and "KeyboardInterrupt" not in r.stderr, r.stderr
+    assert r.stderr.strip().startswith("tinysr upscale: interrupted (Ctrl-C)")
+
+
+def test_an_in_process_call_gives_ctrl_c_back(monkeypatch, capsys):
+    import tinysr.commands.upscale as upscale_cmd
+    from tinysr.cli import main
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(upscale_cmd, "run", interrupted)
+    before = signal.getsignal(signal.SIGINT)
+    assert main(["upscale", "x.png", "--pretrained", "dlsr"]) == 130
+    assert signal.getsignal(signal.SIGINT) is before
+
+
 def test_a_full_disk_while_checkpointing_is_one_line_naming_resume(tmp_path, monkeypatch, capsys):
     """torch's zip writer reports a failed write as a RuntimeError ("enforce fail ... file write failed"); with the
     disk full, the CLI says so in one line and names --resume (the last checkpoint is kept)."""
@@ -124,3 +157,61 @@ def test_study_from_a_file_that_is_not_a_study_is_one_line(tmp_path, content, ca
     assert main(["study", "--from", str(path), "--rerun", "random-b1-0", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(path) in err and "study.json" in err
+
+
+def test_out_of_memory_is_one_line_that_names_the_batch_size(tmp_path, monkeypatch, run_cli):
+    """A huge batch_size: torch's CPU allocator fails (reproduced under ``ulimit -v`` with
+    search.batch_size=100000); the CLI says so in one line, with the setting to lower, not a traceback."""
+    import tinysr.search
+
+    def no_memory(*args, **kwargs):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+                           "memory: you tried to allocate 2764800000 bytes. Error code 12 (Cannot allocate memory)")
+
+    monkeypatch.setattr(tinysr.search, "run_search", no_memory)
+    r = run_cli("search", "--preset", "smoke", "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == ("tinysr search: error: out of memory (one allocation of 2.6 GiB failed): try --set "
+                                "search.batch_size=N or search.hr_patch=N smaller, or free memory (close other "
+                                "programs or notebooks)")
+
+
+def test_profile_of_a_network_too_big_for_memory_skips_only_the_latency(monkeypatch, run_cli, tmp_path):
+    import tinysr.deploy.inference
+
+    path = tmp_path / "wide.json"
+    path.write_text(json.dumps({"ops": ["conv_1x1", "sep_conv_7x7", "sep_conv_5x5"],
+                                "inputs": [[1, 2], [2, 3], [2, 4], [4, 5]], "channels": 1024, "cells": 6}))
+    monkeypatch.setattr(tinysr.deploy.inference, "available_bytes", lambda: 2**30)
+    r = run_cli("profile", "--genotype", path, "--json")
+    assert r.returncode == 0 and "Traceback" not in r.stderr
+    assert "latency skipped" in r.stderr and "C=1024" in r.stderr and "GiB available" in r.stderr
+    result = json.loads(r.stdout)
+    assert result["latency_s"] is None and result["params"] == 124_689_420
+
+
+def test_an_image_too_small_for_the_network_is_named(tmp_path, official_dir, run_cli):
+    from tinysr.data.images import save_image
+
+    small = tmp_path / "tiny.png"
+    save_image(np.zeros((10, 12, 3), np.uint8), small)
+    r = run_cli("upscale", small, "--pretrained", "dlsr", "--out", tmp_path / "o")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"{small}: LR input of 10x12 is too small" in r.stderr and "15x15" in r.stderr
+
+
+@pytest.mark.parametrize("content, says", [("", "is empty"), ("tiny", "1 image(s) too small to validate a x2 network: "
+                                                                     "t (20x20)"), ("text", "no images")])
+def test_train_val_is_checked_before_the_first_step(tmp_path, content, says, run_cli):
+    from tinysr.data.images import save_image
+
+    val = tmp_path / "val"
+    val.mkdir()
+    if content == "tiny":
+        save_image(np.zeros((20, 20, 3), np.uint8), val / "t.png")
+    elif content == "text":
+        (val / "a.txt").write_text("not an image")
+    r = run_cli("train", "--genotype", "dlsr_tiny", "--preset", "smoke", "--val", val, "--out", tmp_path / "o")
+    assert r.returncode == 2 and "Traceback" not in r.stderr and says in r.stderr and "--val" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1  # one line: no progress bar, no step ran
+    assert not (tmp_path / "o" / "train" / "last.pt").exists()

@@ -73,13 +73,13 @@ def test_load_folder(tmp_path):
 
 
 def test_load_folder_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"missing does not exist.*download\.py div2k"):
+    with pytest.raises(FileNotFoundError, match=r"missing does not exist.*tinysr download div2k"):
         load_folder(tmp_path / "missing")
     (tmp_path / "file.png").write_bytes(b"")
     with pytest.raises(NotADirectoryError, match="is a file"):
         load_folder(tmp_path / "file.png")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match=r"empty is empty.*download\.py div2k"):
+    with pytest.raises(ValueError, match=r"empty is empty.*tinysr download div2k"):
         load_folder(tmp_path / "empty")
     (tmp_path / "nested" / "HR").mkdir(parents=True)
     save_image(np.zeros((4, 4, 3), np.uint8), tmp_path / "nested" / "HR" / "a.png")
@@ -187,10 +187,10 @@ def test_load_benchmark_without_lr_folder_makes_identical_lr(tmp_path, benchmark
 
 
 def test_load_benchmark_errors(tmp_path, benchmarks_dir):
-    with pytest.raises(FileNotFoundError, match=r"nowhere does not exist.*download\.py benchmarks"):
+    with pytest.raises(FileNotFoundError, match=r"nowhere does not exist.*tinysr download benchmarks"):
         load_benchmark(tmp_path / "nowhere", "Set5", 2)
     (tmp_path / "Set14" / "HR").mkdir(parents=True)
-    with pytest.raises(FileNotFoundError, match=r"'Set5' not found.*sets found in .*: Set14.*download\.py"):
+    with pytest.raises(FileNotFoundError, match=r"'Set5' not found.*sets found in .*: Set14.*tinysr download"):
         load_benchmark(tmp_path, "Set5", 2)
     with pytest.raises(ValueError, match=r"HR folder .*Set14.HR has no images"):
         load_benchmark(tmp_path, "Set14", 2)

@@ -503,3 +503,16 @@ def test_a_written_answer_is_collected_as_needs_review(run_here):
     cell.source = _cell_of(handed_out, answer.cell_id).source                   # left as handed out
     _, blank = _grade(run_here, "a3_first_order_architect", nb)
     assert blank.answers[0].flags == ["needs_review", "no-answer"], blank.answers
+
+
+@pytest.mark.parametrize("why, flag", [("the kernel died before it", "kernel-died"),
+                                       ("the time limit was reached before it", "timeout")])
+def test_checks_cut_short_say_why(why, flag):
+    """A kernel that died (too often to be restarted) is not reported as the time limit, nor the reverse."""
+    spec = SPECS["a4_psnr_y"]
+    nb = NOTEBOOKS["a4_psnr_y"]
+
+    def cut(sources, timeout):
+        return [CellOutcome("ok")] + [CellOutcome("not run", evalue=why)] * (len(sources) - 1)
+    result = grade_notebook(spec, nb, runner=cut, timeout=60)
+    assert all(t.points == 0 and flag in t.flags and len(t.flags) == 1 for t in result.tasks), result.tasks

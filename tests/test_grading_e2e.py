@@ -184,6 +184,8 @@ def test_kernel_runner_keeps_going_after_errors_and_stops_at_the_time_limit():
     assert out[3].ename == "StdinNotImplementedError"              # no student input() can hang the grader
     died = run_in_kernel(["import os\nos._exit(1)", "x = 1"], timeout=30)
     assert [o.status for o in died] == ["error", "not run"] and died[0].ename == "DeadKernelError", died
+    assert [o.cut_by for o in died] == ["kernel died", "kernel died"] and "kernel died" in died[1].describe()
+    assert [o.cut_by for o in out] == ["", "", "", "", "timeout", "timeout"] and "time limit" in out[5].describe()
     recovered = run_in_kernel(["x = 41", "import os\nos._exit(1)", "import time\ntime.sleep(60)", "y = x + 1\nassert y == 42"],
                               timeout=60, recover=True, cell_timeout=3)
     assert [o.status for o in recovered] == ["ok", "error", "timeout", "ok"], recovered

@@ -145,14 +145,33 @@ def test_big_images_are_tiled_before_running(lr_img, monkeypatch, capsys):
     need = inference.peak_bytes(model, 45, 61)
     assert need == 128 * 12 * 45 * 61                      # widest conv: 3 * 2 * 2 = 12 channels
     ref = super_resolve(ConvShuffle(), lr_img, 2, fast=False)
-    monkeypatch.setattr(inference, "_available_bytes", lambda: need)      # half of it is too little
+    monkeypatch.setattr(inference, "available_bytes", lambda: need)      # half of it is too little
     out = super_resolve(model, lr_img, 2, overlap=4, fast=False)
     np.testing.assert_array_equal(out, ref)
     assert max(model.sizes) == 40 * 40 and "running 32x32 tiles" in capsys.readouterr().err
-    monkeypatch.setattr(inference, "_available_bytes", lambda: 2 * need)
+    monkeypatch.setattr(inference, "available_bytes", lambda: 2 * need)
     model.sizes.clear()
     super_resolve(model, lr_img, 2, fast=False)
     assert model.sizes == [45 * 61]                        # fits: one whole-image forward
+
+
+def test_tiles_that_do_not_fit_are_halved_then_the_error_says_what_to_do(lr_img, capsys):
+    model = OOMAbove(limit=30 * 30)          # user tiles of 32 (+2*4 context = 40x40 windows) do not fit
+    out = super_resolve(model, lr_img, 2, tile=32, overlap=4, fast=False)
+    np.testing.assert_array_equal(out, super_resolve(ConvShuffle(), lr_img, 2, fast=False))
+    assert "out of memory on 32x32 tiles; retrying with 16x16 tiles" in capsys.readouterr().err
+    with pytest.raises(MemoryError, match="out of memory even on 15x15 tiles of a 61x45 image on cpu: free memory"):
+        super_resolve(OOMAbove(limit=10), lr_img, 2, fast=False)
+
+
+def test_available_memory_honours_the_address_space_limit():
+    """``ulimit -v`` (a course server's per-user limit) is memory the process cannot take, whatever the machine
+    has free: the automatic tiling must see it."""
+    code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (6 * 2**30, resource.RLIM_INFINITY)); "
+            "from tinysr.deploy.inference import available_bytes; print(available_bytes())")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert 0 < int(r.stdout) < 6 * 2**30
 
 
 # -- the fast path ---------------------------------------------------------------------------------

@@ -33,8 +33,9 @@ __version__ = "0.1.0"
 
 # module (relative to tinysr) -> its __all__, lowest layer first (see tests/test_layers.py for the layers)
 _MODULES: dict[str, tuple[str, ...]] = {
-    "runtime.devices": ("get_device", "to_device", "module_device", "module_dtype", "is_host"),
-    "utils": ("seed_everything", "atomic_path", "atomic_save", "atomic_write_text", "safe_load", "follow_umask"),
+    "runtime.devices": ("get_device", "to_device", "module_device", "module_dtype", "is_host", "is_oom"),
+    "utils": ("seed_everything", "atomic_path", "atomic_save", "atomic_write_text", "safe_load", "follow_umask",
+              "os_error_message", "check_writable"),
     "runtime.shipped": ("shipped_path", "load_shipped", "shipped_names"),
     "config": ("PRESETS", "DataConfig", "SearchConfig", "TrainConfig", "EvalConfig", "Config", "ConfigError",
                "FieldSpec", "CROSS_RULES", "field_spec", "field_names", "preset", "override", "default_preset_name"),
@@ -59,7 +60,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
               "save_model", "load_model"),
     "complexity": ("OUTPUT_720P", "count_params", "lr_size_720p", "thop_macs", "multi_adds", "latency"),
     "architect": ("make_alpha_optimizer", "Architect", "hessian_vector_product", "exact_hvp", "Batch"),
-    "deploy.inference": ("super_resolve", "upscale_image", "forward", "peak_bytes"),
+    "deploy.inference": ("super_resolve", "upscale_image", "forward", "peak_bytes", "available_bytes"),
     "deploy.fused": ("can_fuse", "fused_forward", "kept_heap"),
     "deploy.export": ("check_export_args", "export_onnx", "onnx_session", "onnx_super_resolve", "require_onnx",
                       "ONNX_OPSET"),

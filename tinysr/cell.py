@@ -56,13 +56,13 @@ def esa_min_size() -> int:
 ESA_MIN_SIZE = ESA_MIN  # 15: the smallest LR input (per side) any DLSR network accepts (esa_min_size derives it)
 
 
-def check_esa_size(h: int, w: int, what: str = "feature map") -> None:
+def check_esa_size(h: int, w: int, what: str = "feature map", scale: int | None = None) -> None:
     """Raise ``ValueError`` if an ``h x w`` map is too small for ESA, naming the minimum and the fix."""
     if h < ESA_MIN_SIZE or w < ESA_MIN_SIZE:
+        hr = f"an HR patch >= {ESA_MIN_SIZE * scale} at x{scale}" if scale else f"an HR patch >= {ESA_MIN_SIZE} * scale"
         raise ValueError(
             f"{what} of {h}x{w} is too small: ESA (stride-2 conv then 7x7/3 max-pool) needs at least "
-            f"{ESA_MIN_SIZE}x{ESA_MIN_SIZE} LR pixels. Use a larger image or a larger LR patch "
-            f"(>= {ESA_MIN_SIZE} px per side, i.e. an HR patch >= {ESA_MIN_SIZE} * scale)."
+            f"{ESA_MIN_SIZE}x{ESA_MIN_SIZE} LR pixels. Use a larger image, or when training a larger patch ({hr})."
         )
 
 

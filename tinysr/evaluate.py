@@ -79,7 +79,10 @@ def evaluate(model_or_fn: nn.Module | Callable[[np.ndarray], np.ndarray], benchm
     for name in _sets(sets):
         rows = []
         for item in _images(benchmarks, name, scale):
-            sr = np.asarray(fn(item.lr))
+            try:
+                sr = np.asarray(fn(item.lr))
+            except ValueError as exc:               # e.g. an image below the network's smallest input
+                raise ValueError(f"{name}/{item.stem}: {exc}") from None
             if sr.dtype != np.uint8 or sr.shape[:2] != item.hr.shape[:2]:
                 raise ValueError(f"{name}/{item.stem}: the SR image is {sr.dtype} {sr.shape}, expected uint8 "
                                  f"with size {item.hr.shape[:2]} (LR {item.lr.shape[:2]} x{scale})")

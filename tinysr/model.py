@@ -40,7 +40,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .cell import AUTHOR_KEYS, ESA_MIN_SIZE, DistillationCell, Fusion, author_key, make_upsampler
+from .cell import AUTHOR_KEYS, DistillationCell, Fusion, author_key, check_esa_size, make_upsampler
 from .config.rules import SCALES
 from .data.paths import OFFICIAL_FILES, find_official_file
 from .genotype import GENOTYPES, Genotype, get_genotype
@@ -75,10 +75,7 @@ class DLSRNet(nn.Module):
         if x.dim() != 4 or x.shape[1] != 3:
             raise ValueError(f"DLSRNet expects (N, 3, H, W) RGB in [0, 255]; got shape {tuple(x.shape)}")
         h, w = x.shape[-2:]
-        if h < ESA_MIN_SIZE or w < ESA_MIN_SIZE:
-            raise ValueError(f"LR input of {h}x{w} is too small: the minimum LR size is {ESA_MIN_SIZE}x{ESA_MIN_SIZE} "
-                             f"(ESA's stride-2 conv + 7x7/3 max-pool). Use a larger image or LR patch "
-                             f"(HR patch >= {ESA_MIN_SIZE * self.scale} at x{self.scale}).")
+        check_esa_size(h, w, "LR input", self.scale)
         fea = self.fea_conv(x)
         outs: list[torch.Tensor] = []
         for j, cell in enumerate(self.cells, start=1):

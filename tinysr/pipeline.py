@@ -56,7 +56,7 @@ def load_sets(benchmarks: str | Path | None, sets: tuple[str, ...], scale: int) 
         benchmarks = found
     if not Path(benchmarks).is_dir():
         raise FileNotFoundError(f"--benchmarks {benchmarks}: no such folder (it should hold Set5/, Set14/, B100/ "
-                                "in the EDSR layout; get them with `python data_scripts/download.py benchmarks`)")
+                                "in the EDSR layout; get them with `tinysr download benchmarks`)")
     return {name: load_benchmark(benchmarks, name, scale) for name in sets}
 
 

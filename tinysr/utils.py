@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "atomic_path", "atomic_save", "atomic_write_text", "safe_load", "follow_umask"]
+__all__ = ["seed_everything", "atomic_path", "atomic_save", "atomic_write_text", "safe_load", "follow_umask",
+           "os_error_message", "check_writable"]
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -75,6 +76,31 @@ def atomic_write_text(text: str, path: str | Path) -> None:
     """Write ``text`` (UTF-8) to ``path`` through :func:`atomic_path`."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def os_error_message(exc: OSError, write_fix: str = "choose a place you can write", full_fix: str = "") -> str:
+    """One line for an ``OSError`` a user can act on: a full disk, a folder they cannot write (permissions or a
+    read-only file system), a file where a folder should be; ``write_fix`` / ``full_fix`` say what to do."""
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    if exc.errno == errno.ENOSPC:
+        return f"the disk is full{where}: free some space{full_fix}"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write{where}: permission denied or read-only; {write_fix}"
+    if exc.errno == errno.ENOTDIR or isinstance(exc, NotADirectoryError):
+        return f"{exc.strerror or exc}{where}: a folder was expected, not a file"
+    return f"{exc.strerror or exc}{where}"
+
+
+def check_writable(folder: str | Path) -> None:
+    """Make ``folder`` (and its parents) and prove a file can be written there, before hours of work end in
+    a write that fails: raises the ``OSError`` (e.g. ``EROFS``, ``EACCES``) a later write would meet."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".tinysr-probe-"):
+            pass
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(folder)) from None
 
 
 def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> Any:

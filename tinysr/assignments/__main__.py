@@ -26,6 +26,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..utils import check_writable, os_error_message
 from .build import DEFAULT_OUT, DEFAULT_SRC, build, solution_notebooks, solution_source
 from .feedback import planned_paths, refuse_existing, write_outputs
 from .grade import DEFAULT_TIMEOUT, grade_submission, load_specs
@@ -100,6 +101,8 @@ def _grade(args) -> int:
     submissions = find_submissions(args.submissions)
     if not args.force:
         refuse_existing(planned_paths(submissions, args.out, args.feedback))
+    for folder in [Path(args.out).resolve().parent] + ([Path(args.feedback)] if args.feedback else []):
+        check_writable(folder)                  # before grading, not after: no grade is lost to a bad --out
     results = []
     with Sandbox(protect=[source, *{p.resolve().parent for p in submissions}]) as box:
         runner = box.runner(args.cell_timeout)
@@ -141,7 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, FileExistsError, ValueError) as exc:
         if os.environ.get("TINYSR_DEBUG") == "1":
             raise
-        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(f"error: {' '.join(str(exc).splitlines())}", file=sys.stderr)    # one line; spaces kept as said
+        return 2
+    except OSError as exc:
+        if os.environ.get("TINYSR_DEBUG") == "1":
+            raise
+        fix = "choose a folder you can write with --out" + (" / --feedback" if args.command == "grade" else "")
+        print(f"error: {os_error_message(exc, fix)}", file=sys.stderr)
         return 2
 
 

@@ -223,8 +223,7 @@ def score(spec: AssignmentSpec, origins: list[SourceCell | None], outcomes: list
         zeroed = any(f.kind in ZEROING for f in found)
         points = 0.0 if zeroed or not checks else round(task.points * passed / len(checks), 2)
         flags = sorted({f"{f.kind}:{f.name}" for f in found})
-        if any(c.outcome.status in ("timeout", "not run") for c in checks):
-            flags.append("timeout")
+        flags += sorted({c.outcome.cut_by.replace(" ", "-") for c in checks} - {""})   # "timeout", "kernel-died"
         results.append(TaskResult(task.name, points, task.points, checks, found, flags))
     return results
 

@@ -32,8 +32,8 @@ MAX_RESTARTS = 3
 @dataclass(frozen=True)
 class CellOutcome:
     """How one cell ended: ``status`` is "ok", "error", "timeout" (interrupted at the time limit) or
-    "not run" (after a timeout or a dead kernel); ``ename``/``evalue`` describe an error; ``blocked`` the
-    sandbox's refusals while it ran (``"event<TAB>path"``)."""
+    "not run" (after a timeout or a dead kernel, which ``evalue`` says); ``ename``/``evalue`` describe an error;
+    ``blocked`` the sandbox's refusals while it ran (``"event<TAB>path"``)."""
 
     status: str
     ename: str = ""
@@ -44,11 +44,23 @@ class CellOutcome:
     def ok(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def cut_by(self) -> str:
+        """What stopped this cell short: "timeout", "kernel died" or "" (it ran to its end)."""
+        if self.status == "timeout" or (self.status == "not run" and self.evalue == TIME_UP):
+            return "timeout"
+        if self.ename == "DeadKernelError" or (self.status == "not run" and self.evalue == DIED):
+            return "kernel died"
+        return ""
+
     def describe(self) -> str:
         if self.status == "error":
             return f"{self.ename}: {self.evalue}" if self.evalue else self.ename
         return {"ok": "passed", "timeout": "stopped at the time limit",
-                "not run": "not run (time limit reached or kernel died before it)"}[self.status]
+                "not run": f"not run ({self.evalue or 'an earlier cell stopped the run'})"}[self.status]
+
+
+TIME_UP, DIED = "the time limit was reached before it", "the kernel died before it"
 
 
 Runner = Callable[[Sequence[str], float], list[CellOutcome]]   # (cell sources, seconds) -> one outcome each
@@ -132,7 +144,7 @@ def run_in_kernel(sources: Sequence[str], timeout: float = 600.0, *, startup_tim
     environment.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     outcomes: list[CellOutcome | None] = [None] * len(sources)
     succeeded: list[int] = []
-    deadline, i, restarts = None, 0, 0
+    deadline, i, restarts, why = None, 0, 0, TIME_UP
     with _folder(cwd) as work:
         while i < len(sources):
             with _kernel(work, environment, prelude, startup_timeout) as (km, kc):
@@ -152,8 +164,10 @@ def run_in_kernel(sources: Sequence[str], timeout: float = 600.0, *, startup_tim
                     if out.ok:
                         succeeded.append(i - 1)
                     if out.status == "timeout" or out.ename == "DeadKernelError":
+                        why = TIME_UP if out.status == "timeout" else DIED
                         break
             if not recover or restarts >= MAX_RESTARTS or time.monotonic() >= deadline:
+                why = TIME_UP if time.monotonic() >= deadline else why
                 break
             restarts += 1
-    return [o or CellOutcome("not run") for o in outcomes]
+    return [o or CellOutcome("not run", evalue=why) for o in outcomes]

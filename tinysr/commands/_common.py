@@ -1,4 +1,6 @@
-"""Arguments shared by the stage commands: preset, seed, scale, data folder, ``--set`` overrides."""
+"""Arguments shared by the commands, each declared once: the flags several commands take (``--json``, ``--device``,
+``--tile``, as argparse parents), the config arguments (preset, seed, scale, data folder, ``--set``) and the
+run-folder arguments (``--out``, ``--resume``, ``--overwrite``)."""
 from __future__ import annotations
 
 import argparse
@@ -9,10 +11,26 @@ from typing import Any
 from ..config import PRESETS, Config, override, preset
 from ..config.rules import SCALES
 
-__all__ = ["add_config_args", "add_run_args", "config_from_args", "print_json"]
+__all__ = ["shared", "add_config_args", "add_run_args", "config_from_args", "print_json"]
+
+_FLAGS = {
+    "json": dict(action="store_true", help="print the result as one JSON object on stdout"),
+    "device": dict(default=None, help="cuda, mps or cpu (default: the first available)"),
+    "tile": dict(type=int, default=0, help="LR tile side for inference (0 = the whole image, tiled automatically "
+                                           "when it would not fit in memory)"),
+}
+
+
+def shared(*names: str) -> list[argparse.ArgumentParser]:
+    """``sub.add_parser(..., parents=shared("json", "device"))``: the named flags, declared once for every command."""
+    parent = argparse.ArgumentParser(add_help=False)
+    for name in names:
+        parent.add_argument(f"--{name}", **_FLAGS[name])
+    return [parent]
 
 
 def add_config_args(p: argparse.ArgumentParser) -> None:
+    """``--preset``, ``--scale``, ``--data``, ``--seed``, ``--set`` and ``--device``."""
     p.add_argument("--preset", default=None, metavar="NAME|FILE.json",
                    help=f"settings preset, one of {', '.join(PRESETS)}, or a saved config.json "
                         "(default: $TINYSR_PRESET, else gpu with a GPU, laptop without)")
@@ -22,7 +40,7 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override any config field, e.g. --set search.w_lr=1e-3 or --set train.epochs=3")
-    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the first available)")
+    p.add_argument("--device", **_FLAGS["device"])
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -55,4 +73,4 @@ def add_run_args(p: argparse.ArgumentParser, default_out: str) -> None:
     mode.add_argument("--resume", action="store_true", help="continue the run in OUT from its checkpoint")
     mode.add_argument("--overwrite", action="store_true",
                       help="replace the run in OUT (deletes tinysr's files there; nothing else)")
-    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument("--json", **_FLAGS["json"])

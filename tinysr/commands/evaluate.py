@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data.paths import OFFICIAL_FILES, describe_roots, find_benchmarks
+from ._common import shared
 
 __all__ = ["DEFAULT_SETS", "add_parser", "run"]
 
@@ -28,7 +29,8 @@ DEFAULT_SETS = "Set5,Set14,B100"
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="PSNR/SSIM on benchmark sets (a model, the official weights, or bicubic)",
-                       description=__doc__.split("\n\n")[0])
+                       description=__doc__.split("\n\n")[0],
+                       parents=shared("json", "device", "tile"))
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--model", metavar="FILE", help="a model.pt written by `tinysr train`")
     what.add_argument("--pretrained", metavar="NAME",
@@ -42,9 +44,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="benchmark root (EDSR layout); default: <root>/benchmarks of the first data root "
                         "that has the first set ($TINYSR_DATA, ./datasets, $TINYSR_SHARED/data)")
     p.add_argument("--sets", default=DEFAULT_SETS, help=f"comma-separated sets (default {DEFAULT_SETS})")
-    p.add_argument("--tile", type=int, default=0, help="LR tile size for inference (0 = whole image)")
-    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: best available)")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--seed", type=int, default=0, help="random seed (inference is deterministic anyway)")
     p.set_defaults(func=run)
 
@@ -66,12 +65,12 @@ def _benchmarks(arg: str | None, first_set: str) -> Path:
     if arg:
         if not Path(arg).is_dir():
             raise FileNotFoundError(f"--benchmarks {arg} does not exist or is not a folder; get the sets with "
-                                    "`python data_scripts/download.py benchmarks`")
+                                    "`tinysr download benchmarks`")
         return Path(arg)
     found = find_benchmarks(first_set)
     if found is None:
         raise ValueError(f"no benchmarks/{first_set} folder found ({describe_roots()}); pass --benchmarks DIR "
-                         "or set TINYSR_DATA (get the sets with `python data_scripts/download.py benchmarks`)")
+                         "or set TINYSR_DATA (get the sets with `tinysr download benchmarks`)")
     return found
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import print_json
+from ._common import print_json, shared
 from ._model import add_model_args, load_model_arg
 
 __all__ = ["add_parser", "run"]
@@ -19,12 +19,12 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="write a model as ONNX (dynamic size), checked with ONNX Runtime",
-                       description=__doc__.split("\n\n")[0])
+                       description=__doc__.split("\n\n")[0],
+                       parents=shared("json"))
     add_model_args(p)
     p.add_argument("--onnx", required=True, metavar="FILE.onnx", help="the ONNX file to write")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 17)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing FILE.onnx")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
 
 

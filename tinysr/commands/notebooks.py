@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..utils import atomic_path
-from ._common import print_json
+from ._common import print_json, shared
 
 __all__ = ["add_parser", "run", "course_dir", "copy_course", "render_book"]
 
@@ -39,12 +39,12 @@ CHECKOUT = Path(__file__).resolve().parents[2] / "notebooks"      # a repository
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("notebooks", help="copy the course notebooks (or render them as a book) to a folder",
-                       description=__doc__.splitlines()[0])
+                       description=__doc__.splitlines()[0],
+                       parents=shared("json"))
     p.add_argument("dest", metavar="DEST", help="folder to write to (created; existing files are never replaced)")
     p.add_argument("--book", action="store_true", help="execute every notebook and write HTML with an index")
     p.add_argument("--preset", default=None, help="with --book: the preset the notebooks run at "
                                                   "(default: $TINYSR_PRESET, else the notebooks' default)")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
 
 

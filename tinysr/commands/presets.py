@@ -19,6 +19,7 @@ from typing import Any
 from ..config import PRESETS, field_names, preset
 from ..config.released import SETTINGS, TINYSR_ONLY
 from ..config.rules import get
+from ._common import shared
 
 __all__ = ["add_parser", "run", "rows", "markdown", "readme_section", "README_BEGIN", "README_END"]
 
@@ -27,11 +28,11 @@ README_BEGIN, README_END = "<!-- presets:begin -->", "<!-- presets:end -->"
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("presets", help="the presets side by side, against the released code's settings",
-                       description=__doc__.splitlines()[0])
+                       description=__doc__.splitlines()[0],
+                       parents=shared("json"))
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
     p.add_argument("--differs", action="store_true", help="only the rows where some preset departs from the "
                                                           "released value")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
 
 

@@ -21,14 +21,15 @@ import shlex
 import sys
 from pathlib import Path
 
-from ._common import add_config_args, config_from_args, print_json
+from ._common import add_config_args, config_from_args, print_json, shared
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("study", help="searched vs random vs published networks at equal budget",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       parents=shared("json"))
     add_config_args(p)
     p.add_argument("--budgets", default=None, metavar="B1,B2,...",
                    help="parameter budgets at the retraining width, e.g. 60000,100000,200000")
@@ -41,7 +42,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="runs/study", help="study folder (default: runs/study)")
     p.add_argument("--jobs", type=int, default=1, metavar="J", help="jobs run in parallel processes (default 1)")
     p.add_argument("--resume", action="store_true", help="continue the study in OUT (finished runs are kept)")
-    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--from", dest="from_json", metavar="STUDY.json", default=None,
                    help="with --rerun: the study.json holding the run")
     p.add_argument("--rerun", metavar="ID", default=None, help="rerun this run of --from into --out")

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..utils import atomic_path
-from ._common import print_json
+from ._common import print_json, shared
 from ._model import add_model_args, load_model_arg
 
 __all__ = ["add_parser", "run", "expand_inputs", "read_photo", "write_png", "output_name", "INPUT_SUFFIXES"]
@@ -35,17 +35,15 @@ INPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("upscale", help="super-resolve your own images (PNG out)", description=__doc__.split("\n\n")[0])
+    p = sub.add_parser("upscale", help="super-resolve your own images (PNG out)", description=__doc__.split("\n\n")[0],
+                       parents=shared("json", "device", "tile"))
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
     add_model_args(p)
     p.add_argument("--scale", type=int, default=None, help="the upscaling factor (checked against the model's)")
     p.add_argument("--out", metavar="DIR|FILE.png", default=None,
                    help="output folder, or a .png file for a single input "
                         "(default: beside each input, <stem>_x<S>.png)")
-    p.add_argument("--tile", type=int, default=0, help="LR tile side (0 = whole image, tiled when too big for memory)")
-    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: the first available)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never an input)")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
 
 
@@ -179,7 +177,10 @@ def run(args: argparse.Namespace) -> int:
     for src, dst in tqdm(pairs, desc=f"upscale x{scale}", unit="image", file=sys.stderr,
                          disable=len(pairs) < 2 and not sys.stderr.isatty()):
         img = read_photo(src)
-        sr = upscale_image(model, img, scale, tile=args.tile, device=device)
+        try:
+            sr = upscale_image(model, img, scale, tile=args.tile, device=device)
+        except ValueError as exc:                   # e.g. an image below the network's smallest input
+            raise ValueError(f"{src}: {exc}") from None
         write_png(sr, dst)
         done.append({"input": str(src), "output": str(dst), "size": [int(sr.shape[1]), int(sr.shape[0])]})
         if not args.json:

@@ -7,7 +7,7 @@ MATLAB bicubic :func:`tinysr.resize.imresize` from the **mod-cropped** HR (top-l
 size (:func:`load_benchmark` checks it). Reading rules of single files: :mod:`tinysr.data.images`.
 
 Benchmarks use the EDSR layout (``<root>/<Set>/HR/<stem>.png``,
-``<root>/<Set>/LR_bicubic/X<s>/<stem>x<s>.png``); get them with ``python data_scripts/download.py benchmarks``.
+``<root>/<Set>/LR_bicubic/X<s>/<stem>x<s>.png``); get them with ``tinysr download benchmarks``.
 Where data is found on this machine: :mod:`tinysr.data.paths`; the offline built-in photos: :mod:`tinysr.data.photos`
 (re-exported here, as are the single-image helpers of :mod:`tinysr.data.images`, for existing callers).
 """
@@ -48,13 +48,13 @@ def load_folder(path: str | Path, max_images: int = 0, mode: str = "rgb") -> dic
     with one stem): stem -> uint8 image (see :func:`~tinysr.data.images.load_image`).
 
     ``max_images > 0`` keeps the first ``max_images`` files. Missing, empty or image-less folders raise
-    with the path and how to get data (e.g. ``python data_scripts/download.py div2k``).
+    with the path and how to get data (e.g. ``tinysr download div2k``).
     """
     if max_images < 0:
         raise ValueError(f"max_images must be >= 0 (0 = all), got {max_images}")
     folder = Path(path)
     fix = ("pass a folder of HR images, e.g. DIV2K/DIV2K_train_HR (get it with "
-           "`python data_scripts/download.py div2k`), or use the built-in photos (data.source=builtin)")
+           "`tinysr download div2k`), or use the built-in photos (data.source=builtin)")
     if not folder.exists():
         raise FileNotFoundError(f"image folder {folder} does not exist; {fix}")
     if not folder.is_dir():
@@ -205,7 +205,7 @@ class BenchmarkImage:
     gray: bool
 
 
-_GET_BENCHMARKS = "get them with `python data_scripts/download.py benchmarks`"
+_GET_BENCHMARKS = "get them with `tinysr download benchmarks`"
 
 
 def _check_lr(lr: np.ndarray, hr: np.ndarray, lr_path: Path, hr_path: Path, scale: int) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Config
+from ..config.rules import ESA_MIN
 from ..resize import imresize
 from .datasets import load_benchmark, load_folder
 from .images import modcrop
@@ -90,12 +91,28 @@ def validation_pairs(cfg: Config) -> tuple[str, Pairs]:
     elif val in ("set5", "builtin"):
         pairs, source = lr_hr_pairs(builtin_photos("eval"), scale), "builtin-eval"
     else:
-        if not Path(val).is_dir():
-            raise FileNotFoundError(f"train.val={val!r}: no such folder; give a folder of HR images (--val DIR), "
-                                    "'set5' or 'builtin'")
-        pairs, source = lr_hr_pairs(load_folder(val), scale), str(val)
+        pairs, source = lr_hr_pairs(_validation_folder(val, scale), scale), str(val)
     names = sorted(pairs)[: cfg.train.val_images or None]
     return source, {n: pairs[n] for n in names}
+
+
+def _validation_folder(val: str, scale: int) -> dict[str, np.ndarray]:
+    """The HR images of a ``--val`` folder, checked before any training step: a folder, with images, each big
+    enough for the network at ``scale`` (an LR side of at least ``ESA_MIN`` pixels)."""
+    need = ESA_MIN * scale
+    fix = f"give --val a folder of HR images at least {need}x{need} pixels, or 'set5' / 'builtin'"
+    if not Path(val).is_dir():
+        raise FileNotFoundError(f"train.val={val!r}: no such folder; {fix}")
+    try:
+        photos = load_folder(val)
+    except ValueError as exc:                       # empty, or no image files
+        raise ValueError(f"train.val={val!r}: {str(exc).split('; ')[0]}; {fix}") from None
+    small = sorted(n for n, img in photos.items() if min(img.shape[:2]) < need)
+    if small:
+        sizes = ", ".join(f"{n} ({photos[n].shape[1]}x{photos[n].shape[0]})" for n in small[:3])
+        raise ValueError(f"train.val={val!r}: {len(small)} image(s) too small to validate a x{scale} network: "
+                         f"{sizes}{', ...' if len(small) > 3 else ''}; {fix}")
+    return photos
 
 
 def train_photos(cfg: Config) -> dict[str, np.ndarray]:

@@ -12,7 +12,9 @@ upsampling over the whole feature map, so tiled results there match only approxi
 the released DLSR-tiny x2 weights on Set5 (tiles 48 or 96, overlap 16): 0-9% of values differ, by at most
 3 levels, and image PSNR moves by at most 0.03 dB. ``tests/test_inference.py`` checks a small stand-in.
 On the CPU an image whose estimated peak memory (:func:`peak_bytes`) exceeds half the available memory
-is tiled from the start (a CPU allocation failure may not be an error but the kernel's OOM killer).
+is tiled from the start (a CPU allocation failure may not be an error but the kernel's OOM killer); the
+available memory is the least of the machine's, the container's limit and ``ulimit -v``. An out-of-memory error
+retries in tiles of half the size, down to 16 pixels.
 
 Speed (``fast=True``, the default): a ``DLSRNet`` on the CPU in float32 runs :func:`tinysr.deploy.fused.fused_forward`
 (channels_last, activations and residuals folded into oneDNN convolutions, glibc heap kept): the same
@@ -25,21 +27,20 @@ from __future__ import annotations
 import os
 import sys
 
+try:
+    import resource
+except ImportError:    # Windows
+    resource = None
+
 import numpy as np
 import torch
 import torch.nn as nn
 
 from ..resize import imresize
-from ..runtime.devices import is_host, module_device, module_dtype, to_device
+from ..runtime.devices import is_host, is_oom, module_device, module_dtype, to_device
 from .fused import can_fuse, fused_forward, kept_heap
 
-__all__ = ["super_resolve", "upscale_image", "forward", "peak_bytes"]
-
-
-def _is_oom(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in text or \
-        "can't allocate memory" in text or "cannot allocate memory" in text
+__all__ = ["super_resolve", "upscale_image", "forward", "peak_bytes", "available_bytes"]
 
 
 @torch.no_grad()
@@ -66,24 +67,45 @@ def peak_bytes(model: nn.Module, h: int, w: int) -> int:
     return 128 * max(widths, default=64) * h * w
 
 
-def _available_bytes() -> int | None:
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path) as fh:
+            text = fh.read().split()[0]
+        return None if text == "max" else int(text)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def available_bytes() -> int | None:
+    """The memory this process may still take: the least of the machine's available memory, the container's
+    (cgroup v2) limit less its use, and the address-space limit (``ulimit -v``) less this process's size."""
+    candidates = []
     try:
         with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+            candidates += [int(line.split()[1]) * 1024 for line in fh if line.startswith("MemAvailable:")]
     except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
+        try:
+            candidates.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError, AttributeError):
+            pass
+    limit, used = _read_int("/sys/fs/cgroup/memory.max"), _read_int("/sys/fs/cgroup/memory.current")
+    if limit is not None and used is not None:
+        candidates.append(max(limit - used, 0))
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0] if resource is not None else -1
+    if soft not in (-1, getattr(resource, "RLIM_INFINITY", -1)):
+        try:
+            with open("/proc/self/statm") as fh:
+                size = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            candidates.append(max(soft - size, 0))
+        except (OSError, ValueError):
+            pass
+    return min(candidates) if candidates else None
 
 
 def _auto_tile(model: nn.Module, x: torch.Tensor, overlap: int) -> int:
     """0 if a CPU forward of the whole ``x`` fits in half the available memory, else the largest power of two
     below the image side (at least 32) whose ``tile + 2 * overlap`` windows do."""
-    avail = _available_bytes() if is_host(x) else None
+    avail = available_bytes() if is_host(x) else None
     h, w = x.shape[2], x.shape[3]
     if avail is None or peak_bytes(model, h, w) <= avail // 2:
         return 0
@@ -175,7 +197,7 @@ def super_resolve(model: nn.Module, lr_img: np.ndarray, scale: int, *, tile: int
         out = _run(model, x, scale, tile, overlap, fast)
     finally:
         model.train(was_training)
-    out = out.clamp(0, 255).round().to(torch.uint8)
+    out = out.clamp_(0, 255).round_().to(torch.uint8)    # in place: the output may be most of the memory
     return np.ascontiguousarray(out[0].permute(1, 2, 0).cpu().numpy())
 
 
@@ -208,22 +230,21 @@ def upscale_image(model: nn.Module, img: np.ndarray, scale: int, *, tile: int = 
 
 
 def _run(model: nn.Module, x: torch.Tensor, scale: int, tile: int, overlap: int, fast: bool) -> torch.Tensor:
+    """The whole image (or ``tile`` tiles); on an out-of-memory error, tiles of half the size, then a quarter, ...
+    down to 16 pixels, where it gives up with a :class:`MemoryError` that says what to do."""
+    h, w = x.shape[2], x.shape[3]
     tile = tile or _auto_tile(model, x, overlap)
-    if tile:
-        return _tiled(model, x, scale, tile, overlap, fast)
-    try:
-        return _forward(model, x, scale, fast)
-    except RuntimeError as exc:
-        if not _is_oom(exc):
-            raise
-    tile, what = max(x.shape[2], x.shape[3]) // 2, f"the whole {x.shape[3]}x{x.shape[2]} image"
     while True:
+        what = f"{tile}x{tile} tiles" if tile else f"the whole {w}x{h} image"
+        try:
+            return _tiled(model, x, scale, tile, overlap, fast) if tile else _forward(model, x, scale, fast)
+        except RuntimeError as exc:    # torch's CPU and CUDA out-of-memory errors are RuntimeErrors
+            if not is_oom(exc):
+                raise
         if x.is_cuda:
             torch.cuda.empty_cache()
+        if 0 < tile <= 16:
+            raise MemoryError(f"super_resolve: out of memory even on {what} of a {w}x{h} image on {x.device}: "
+                              "free memory (close other programs or notebooks) or run on another device")
+        tile = (tile or max(h, w)) // 2
         print(f"super_resolve: out of memory on {what}; retrying with {tile}x{tile} tiles", file=sys.stderr)
-        try:
-            return _tiled(model, x, scale, tile, overlap, fast)
-        except RuntimeError as exc:
-            if not _is_oom(exc) or tile <= 16:
-                raise
-        tile, what = tile // 2, f"{tile}x{tile} tiles"

@@ -116,7 +116,7 @@ def pretrained_path(name: str = "dlsr", *, download: bool = True, timeout: float
     if not download:
         raise FileNotFoundError(f"pretrained model {name!r} ({OFFICIAL_FILES[name]}) is not on this machine: "
                                 f"{describe_roots()}, then the cache {cache_dir()}; allow the download or get it "
-                                "with `python data_scripts/download.py official`")
+                                "with `tinysr download official`")
     base = os.environ.get("TINYSR_MODEL_URL") or DEFAULT_MODEL_URL
     url = base.rstrip("/") + "/" + OFFICIAL_FILES[name]
     print(f"tinysr: downloading {name} from {url} into {cached}", file=sys.stderr)

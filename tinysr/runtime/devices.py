@@ -14,7 +14,7 @@ import torch
 
 from .emulated_device import EMULATED, emulating
 
-__all__ = ["get_device", "to_device", "module_device", "module_dtype", "is_host"]
+__all__ = ["get_device", "to_device", "module_device", "module_dtype", "is_host", "is_oom"]
 
 
 def get_device(name: str | None = None) -> torch.device:
@@ -79,3 +79,13 @@ def module_device(module: torch.nn.Module) -> torch.device:
 def module_dtype(module: torch.nn.Module) -> torch.dtype:
     """The dtype of ``module``'s first floating-point parameter (float32 without one)."""
     return next((p.dtype for p in module.parameters() if p.is_floating_point()), torch.float32)
+
+
+def is_oom(exc: BaseException) -> bool:
+    """Whether ``exc`` is an out-of-memory failure: CUDA's ``OutOfMemoryError``, Python's ``MemoryError`` or the
+    CPU allocator's ``RuntimeError`` ("can't allocate memory" / "not enough memory")."""
+    if isinstance(exc, (torch.OutOfMemoryError, MemoryError)):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and any(
+        s in text for s in ("out of memory", "can't allocate memory", "cannot allocate memory", "not enough memory"))

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ...resize import imresize
+from ...utils import os_error_message
 from ..images import list_images, load_image, modcrop, save_image
 
 __all__ = ["make_lr", "parse_scales", "prepare_lr", "main"]
@@ -135,6 +136,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "prepare.py") -> int:
                             overwrite=args.overwrite, quiet=args.quiet)
     except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"{prog}: error: {os_error_message(exc, 'choose a folder you can write with --out')}", file=sys.stderr)
         return 2
     out = args.out or args.hr_dir.resolve().parent
     print(f"{counts['images']} images: {counts['written']} files written, {counts['skipped']} already there "
