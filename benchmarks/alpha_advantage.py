@@ -1,6 +1,6 @@
 """Why a search does (or does not) decide: the architecture gradient of a finished search, op by op.
 
-    python benchmarks/alpha_advantage.py RUN_DIR [--batches N] [--json]
+    python benchmarks/alpha_advantage.py RUN_DIR [--batches N] [--json] [--write FILE.json]
 
 Loads the supernet of a search run folder (``checkpoint.pt``, ``config.json``), draws ``--batches`` (16)
 fresh batches from the run's own architecture photos, and computes, per batch, the data loss's gradient
@@ -15,13 +15,16 @@ and the advantage. Ops with equal advantages cannot be separated by any optimise
 reason to prefer one of them. Adam moves every logit at about ``alpha_lr`` whatever its gradient's size,
 so ops whose gradients share a sign rise (or fall) together.
 
-The last line is one JSON object with the numbers, the command and the machine.
+The last line is one JSON object with the numbers, this command, the search's own command (from the run's
+``run.json``) and the machine; ``--write`` also saves it (``benchmarks/results/alpha_advantage_laptop.json``, which
+chapter 04 draws).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import platform
+import shlex
 import sys
 from pathlib import Path
 
@@ -32,7 +35,7 @@ from tinysr.config import Config
 from tinysr.data import PatchSampler
 from tinysr.data.splits import search_photos
 from tinysr.search import Search
-from tinysr.utils import safe_load
+from tinysr.utils import atomic_write_text, safe_load
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -41,6 +44,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--batches", type=int, default=16)
     ap.add_argument("--seed", type=int, default=123, help="seed of the fresh batches")
     ap.add_argument("--json", action="store_true", help="print only the JSON line")
+    ap.add_argument("--write", type=Path, default=None, help="also save the JSON object here")
     args = ap.parse_args(argv)
     cfg = Config.from_json(args.run / "config.json")
     search = Search(cfg, "cpu")
@@ -71,10 +75,16 @@ def main(argv: list[str] | None = None) -> dict:
         for r in rows:
             print(f"{r['position']:3d} {r['op']:13s} {r['p']:6.3f} {r['grad']:9.4f} {r['std']:8.4f} "
                   f"{r['snr']:6.1f} {r['advantage']:10.3f}")
+    run = json.loads((args.run / "run.json").read_text()) if (args.run / "run.json").exists() else {}
+    search_command = " ".join(["tinysr", *shlex.split(run["command"])[1:]]) if run.get("command") else None
     out = {"run": str(args.run), "batches": args.batches, "batch_size": size, "rows": rows,
+           "preset": cfg.name, "gumbel": cfg.search.gumbel, "search_command": search_command,
            "command": "python benchmarks/alpha_advantage.py " + " ".join(sys.argv[1:] if argv is None else argv),
-           "machine": {"cpu": platform.processor() or platform.machine(), "torch": torch.__version__}}
+           "machine": {"cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
+                       "threads": torch.get_num_threads()}}
     print(json.dumps(out))
+    if args.write is not None:
+        atomic_write_text(json.dumps(out, indent=1) + "\n", args.write)
     return out
 
 

@@ -133,7 +133,7 @@ def _cli_error(capsys, argv: list[str]) -> str:
     (["--bicubic", "--benchmarks", "."], r"--bicubic needs --scale"),
     (["--official", "w.pt", "--scale", "2", "--benchmarks", "."], r"--official needs --genotype"),
     (["--bicubic", "--genotype", "dlsr", "--scale", "2", "--benchmarks", "."], r"--genotype goes with --official"),
-    (["--bicubic", "--scale", "2", "--benchmarks", "/no/such/dir"], r"/no/such/dir does not exist.*tinysr download benchmarks"),
+    (["--bicubic", "--scale", "2", "--benchmarks", "/no/such/dir"], r"/no/such/dir does not exist.*tinysr download"),
     (["--bicubic", "--scale", "2", "--benchmarks", "/tmp", "--sets", "NoSet"], r"'NoSet' not found"),
 ])
 def test_cli_bad_arguments(capsys, argv, message):

@@ -123,8 +123,11 @@ BUGS = {
         ("mixed_forward", "a2-07", "weights detached from the graph", [("softmax(alpha_row)", "softmax(alpha_row).detach()")]),
         ("derive_ops", "a2-12", "ties broken upward", [("if p > row[best]:", "if p >= row[best]:")]),
         ("derive_ops", "a2-12", "per-cell alphas: mean of the logits", [
-            ("probs = softmax(alpha)\n        if probs.dim() == 3:\n            probs = probs.mean(dim=0)",
-             "probs = softmax(alpha.mean(dim=0) if alpha.dim() == 3 else alpha)")]),
+            ("scores = softmax(alpha).mean(dim=0) if alpha.dim() == 3 else alpha",
+             "scores = alpha.mean(dim=0) if alpha.dim() == 3 else alpha")]),
+        ("derive_ops", "a2-12", "ranked on float32 probabilities", [
+            ("scores = softmax(alpha).mean(dim=0) if alpha.dim() == 3 else alpha",
+             "scores = softmax(alpha).mean(dim=0) if alpha.dim() == 3 else softmax(alpha)")]),
         ("derive_inputs", "a2-14", "inputs in rank order, not ascending",
          [("tuple(sorted(i + 1 for i in ranked[:2]))", "tuple(i + 1 for i in ranked[:2])")]),
     ],

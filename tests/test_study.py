@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
+import sys
+import time
 from dataclasses import replace
 
 import pytest
@@ -276,3 +279,26 @@ def test_torchrun_ranks_share_the_jobs(tmp_path, monkeypatch):
     ids = [s["id"] for s in specs]
     assert ran == {"0": ids[0::2], "1": ids[1::2]}
     assert [r["id"] for r in study["runs"]] == ids and study["world_size"] == 2
+
+
+def test_a_pool_worker_stops_when_its_study_is_killed(tmp_path):
+    """Killing a study (or the judge) used to leave its pool workers training on, orphaned; each now watches its
+    parent and sends itself SIGTERM (checkpoint at the step's end, then stop) once the parent is gone."""
+    marker = tmp_path / "stopped"
+    child = ("import os, pathlib, signal, sys, time\n"
+             "from tinysr.study.runner import _orphan_watch\n"
+             "signal.signal(signal.SIGTERM,\n"
+             "              lambda *a: (pathlib.Path(sys.argv[1]).write_text('SIGTERM'), os._exit(0)))\n"
+             "parent = os.getppid()\n"
+             "print('ready', flush=True)\n"
+             "_orphan_watch(parent, every_s=0.05)\n"
+             "time.sleep(60)\n")
+    parent = ("import os, subprocess, sys\n"
+              f"p = subprocess.Popen([sys.executable, '-c', {child!r}, {str(marker)!r}], stdout=subprocess.PIPE)\n"
+              "p.stdout.readline()\n"
+              "os._exit(0)\n")
+    subprocess.run([sys.executable, "-c", parent], timeout=120, check=True)
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert marker.exists() and marker.read_text() == "SIGTERM"

@@ -326,6 +326,24 @@ def test_train_panel_shows_the_genotype_it_will_train():
     assert isinstance(panel.widget.children[0], W.HTML) and "<h3" in panel.widget.children[0].value
 
 
+def test_linked_panels_size_the_budget_at_the_training_width():
+    """The playground's search derives its genotype against a budget at the retraining width; with the panels
+    linked, that width is the training panel's slider (before, a widened retraining silently left the budget)."""
+    cfg = preset("smoke")
+    search = widgets.SearchPanel(cfg, fields=("search.budget_params", "search.channels"))
+    train = widgets.TrainPanel("dlsr", cfg, fields=("train.channels", "train.epochs"))
+    widgets.link_panels(search, train)
+    assert search.config().train.channels == train.config().train.channels == cfg.train.channels
+    train.controls["train.channels"].value = 16
+    assert search.config().train.channels == 16
+    search.preset.value = "laptop"                      # a new preset keeps the link
+    assert search.config().train.channels == 16 and search.config().name == "laptop"
+    g = Genotype(ops=("conv_1x1", "conv_3x3", "sep_conv_3x3"), inputs=((1, 2),), channels=4, cells=3)
+    for fn in search._done:
+        fn(type("Result", (), {"genotype": g})())
+    assert train.genotype == g
+
+
 def test_figures_have_integer_epoch_ticks_and_loss_units():
     for epochs in ((1, 2, 3), (1,)):                                   # one record: still no 0.95, 1.05, ...
         history = [{"epoch": e, "step": e, "loss": 10.0 / e, "psnr": 30.0 + e} for e in epochs]

@@ -20,7 +20,9 @@ import multiprocessing as mp
 import os
 import platform
 import shlex
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -83,7 +85,17 @@ def _job(spec: Mapping[str, Any], root: Path, sets: Mapping[str, list], resume: 
 _WORKER: dict[str, Any] = {}
 
 
+def _orphan_watch(parent: int, every_s: float = 2.0) -> None:
+    """Return once this process's parent is no longer ``parent`` (it died and the process was re-parented), after
+    sending SIGTERM to this process: a pool worker whose study was killed checkpoints at the end of its step and
+    stops, instead of training on for hours that nobody will collect."""
+    while os.getppid() == parent:
+        time.sleep(every_s)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _init_worker(threads: int, root: str, sets: Mapping[str, list], resume: bool, device: str | None) -> None:
+    threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True, name="orphan-watch").start()
     torch.set_num_threads(threads)
     _WORKER.update(root=Path(root), sets=sets, resume=resume, device=device)
 

@@ -33,12 +33,12 @@ from .explore import (
 )
 from .figures import LiveFigure, figure_png, search_figure, train_figure
 from .form import SEARCH_FIELDS, TRAIN_FIELDS, ConfigPanel, offered_presets
-from .panels import SearchPanel, TrainPanel, describe_genotype
+from .panels import SearchPanel, TrainPanel, describe_genotype, link_panels
 from .runner import RUN_LOCK, RunPanel, running_panel
 
 __all__ = ["SEARCH_FIELDS", "TRAIN_FIELDS", "search_figure", "train_figure", "figure_png", "LiveFigure",
            "ConfigPanel", "offered_presets", "RunPanel", "RUN_LOCK", "running_panel", "SearchPanel", "TrainPanel",
-           "describe_genotype", "field_value", "make_control", "set_range", "set_value",
+           "describe_genotype", "link_panels", "field_value", "make_control", "set_range", "set_value",
            "default_alpha_row", "temperature_probs", "softmax_temperature_explorer", "chain_inputs",
            "conv_receptive_field", "measured_receptive_field", "genotype_numbers", "genotype_builder",
            "bicubic_kernels", "bicubic_widening_explorer"]

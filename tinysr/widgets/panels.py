@@ -14,7 +14,7 @@ from .figures import train_figure
 from .form import TRAIN_FIELDS
 from .runner import RunPanel
 
-__all__ = ["SearchPanel", "TrainPanel", "describe_genotype"]
+__all__ = ["SearchPanel", "TrainPanel", "describe_genotype", "link_panels"]
 
 
 class SearchPanel(RunPanel):
@@ -94,3 +94,21 @@ class TrainPanel(RunPanel):
 
     def _summary(self, result: Any) -> str:
         return f"best validation PSNR-Y {result.best_psnr:.2f} dB"
+
+
+def link_panels(search: SearchPanel, train: TrainPanel) -> None:
+    """Make the two panels one experiment: a finished search's genotype goes to ``train``, and the width the
+    search sizes its budget at (its ``train.channels``, the retraining width) follows ``train``'s own
+    ``train.channels`` slider, so a wider retraining never silently leaves the budget. The search panel's
+    genotype-free settings are otherwise its own."""
+    search.on_done(lambda result: setattr(train, "genotype", result.genotype))
+    control = train.controls.get("train.channels")
+    if control is None:
+        return
+
+    def follow(_change: dict | None = None) -> None:
+        search.base = C.override(search.base, {"train.channels": control.value})
+        search._follow_rules()
+    control.observe(follow, names="value")
+    search.preset.observe(follow, names="value")       # after the search panel's own reset to the new preset
+    follow()
