@@ -53,3 +53,19 @@ def test_presets_and_env(monkeypatch):
     monkeypatch.setenv("TINYSR_PRESET", "huge")
     with pytest.raises(ValueError, match="TINYSR_PRESET='huge' is not a preset"):
         preset()
+
+
+def test_every_set_example_in_the_help_is_valid():
+    """The ``--set`` examples the help prints must themselves work (``--set epochs=3`` used to error)."""
+    import re
+
+    from tinysr.cli import build_parser
+
+    parser = build_parser()
+    subs = next(a for a in parser._actions if a.dest == "command").choices
+    examples = {(name, m) for name, p in subs.items()
+                for m in re.findall(r"--set ([a-z][\w.]*=[\w.+-]+)", p.format_help())}
+    assert examples, "no --set example found in the help"
+    for name, example in examples:
+        context = ["search.budget_params=100000"] if name == "study" else []   # a study sets each job's budget
+        override(preset("smoke"), [*context, example])
