@@ -20,8 +20,16 @@ process CPU time. ``max_abs_diff`` is the largest ``|naive(lr) - tinysr(lr)|`` o
 before any step (outputs on the [0, 255] scale; computed without TF32 on CUDA); ``alpha_grad_rel_diff``
 the largest relative difference of the loss gradient w.r.t. alpha and the betas.
 
-Prints a table, then as its LAST line one JSON object ``{"naive_s", "tinysr_s", "speedup",
-"max_abs_diff", ..., "command", "machine", "torch", "date"}`` (only that line with ``--json``).
+**Single path** (``search.single_path``, GDAS' forward): with hard Gumbel samples, today's step still computes all
+nine ops of every position (the straight-through one-hot multiplies eight by zero); the single-path step computes
+only the sampled one. Both are timed the same way, alternating in this process with identical weights and the same
+noise generator seed, at two sizes: the ``laptop`` supernet and batch (its own preset), and the released size (48
+channels, 6 cells, ``--batch``) with the laptop's sampling. ``single_path_speedup = hard_gumbel_s / single_path_s``
+at the laptop size is also at the top level (``--no-single-path`` skips this part).
+
+Prints a table, then as its LAST line one JSON object ``{"naive_s", "tinysr_s", "speedup", "max_abs_diff", ...,
+"hard_gumbel_s", "single_path_s", "single_path_speedup", "single_path": {"laptop": ..., "released": ...},
+"command", "machine", "torch", "date"}`` (only that line with ``--json``).
 """
 from __future__ import annotations
 
@@ -102,6 +110,24 @@ def build(cfg, device: torch.device, *, channels_last: str, compile: bool) -> tu
     return naive, fast
 
 
+def single_path_timing(cfg, dev: torch.device, repeats: int, log=print) -> dict:
+    """Median step of the hard-Gumbel search (all nine ops computed) and of the single-path one, same weights."""
+    s = replace(cfg.search, gumbel=True, gumbel_hard=True, single_path=False)
+    torch.manual_seed(0)
+    hard = Search(replace(cfg, search=s), dev)
+    single = Search(replace(cfg, search=replace(s, single_path=True)), dev)
+    single.net.load_state_dict(hard.net.state_dict())
+    for search in (hard, single):
+        set_channels_last(search.net, use_channels_last(s.channels_last, dev))
+    train_batch, arch_batch = make_batches(s.batch_size, s.hr_patch // cfg.data.scale, cfg.data.scale, dev)
+    stats = time_alternating({"hard_gumbel": lambda: hard.step(train_batch, arch_batch, s.warmup_epochs),
+                              "single_path": lambda: single.step(train_batch, arch_batch, s.warmup_epochs)},
+                             repeats, dev, log)
+    h, p = stats["hard_gumbel"]["median_s"], stats["single_path"]["median_s"]
+    return {"hard_gumbel_s": h, "single_path_s": p, "single_path_speedup": round(h / p, 3), "channels": s.channels,
+            "cells": s.cells, "batch": s.batch_size, "hr_patch": s.hr_patch, "variants": stats}
+
+
 def run(args, log=print) -> dict:
     dev = torch.device(args.device)
     where = record(dev)
@@ -127,7 +153,21 @@ def run(args, log=print) -> dict:
             "device": args.device, "batch": args.batch, "lr_size": args.lr_size, "channels": args.channels,
             "cells": args.cells, "repeats": args.repeats, "channels_last": use_channels_last(args.channels_last, dev),
             "compile": args.compile, "compile_s": round(compile_s, 1), **where,
+            **_single_path(args, cfg, dev, log),
             "load_avg_1min_after": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
+
+
+def _single_path(args, cfg, dev: torch.device, log) -> dict:
+    if args.no_single_path:
+        return {}
+    log("single path vs hard Gumbel, laptop size:")
+    laptop = single_path_timing(preset("laptop"), dev, args.repeats, log)
+    log(f"single path vs hard Gumbel, released size (C={args.channels}, {args.cells} cells, batch {args.batch}):")
+    released = single_path_timing(replace(cfg, search=replace(cfg.search, tau_start=1.0, tau_end=0.2)), dev,
+                                  args.repeats, log)
+    return {"hard_gumbel_s": laptop["hard_gumbel_s"], "single_path_s": laptop["single_path_s"],
+            "single_path_speedup": laptop["single_path_speedup"],
+            "single_path": {"laptop": laptop, "released": released}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--channels-last", default="auto", choices=("auto", "on", "off"),
                    help="NHWC for the tinysr net (default auto: on for the CPU)")
     p.add_argument("--compile", action="store_true", help="torch.compile the tinysr net's forward")
+    p.add_argument("--no-single-path", action="store_true", help="skip the single-path vs hard-Gumbel timings")
     p.add_argument("--channels", type=int, default=48, help=argparse.SUPPRESS)
     p.add_argument("--cells", type=int, default=6, help=argparse.SUPPRESS)
     p.add_argument("--lr-size", type=int, default=32, help=argparse.SUPPRESS)
@@ -155,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     log(f"speedup {res['speedup']:.2f}x (median wall; min wall {res['speedup_min']:.2f}x, "
         f"CPU {res['speedup_cpu']:.2f}x)   max |naive - tinysr| output {res['max_abs_diff']:.2e}, "
         f"arch gradient {res['alpha_grad_rel_diff']:.1e} rel")
+    for size, r in res.get("single_path", {}).items():
+        log(f"single path at the {size} size (C={r['channels']}, {r['cells']} cells, batch {r['batch']}): hard Gumbel "
+            f"{r['hard_gumbel_s']:.3f} s, single path {r['single_path_s']:.3f} s: {r['single_path_speedup']:.2f}x")
     print(json.dumps(res))
     return 0
 

@@ -33,10 +33,16 @@ def final_alpha(folder):
     return np.array(json.loads((folder / "history.json").read_text())[-1]["alpha"])
 
 
-def test_two_ranks_match_one_process(tmp_path):
-    one = run([sys.executable, *ARGS, "--out", str(tmp_path / "one")])
+SINGLE_PATH = ["--set", "search.gumbel=true", "--set", "search.gumbel_hard=true", "--set", "search.single_path=true"]
+
+
+@pytest.mark.parametrize("extra, port", [([], 29541), (SINGLE_PATH, 29545)], ids=["blended", "single-path"])
+def test_two_ranks_match_one_process(tmp_path, extra, port):
+    """Every rank draws the same samples (the search's own generator), so a single-path search too."""
+    args = [*ARGS, *extra]
+    one = run([sys.executable, *args, "--out", str(tmp_path / "one")])
     assert one.returncode == 0, one.stderr[-2000:]
-    two = run([torchrun(), "--nproc_per_node", "2", "--master_port", "29541", *ARGS, "--out", str(tmp_path / "two")])
+    two = run([torchrun(), "--nproc_per_node", "2", "--master_port", str(port), *args, "--out", str(tmp_path / "two")])
     assert two.returncode == 0, two.stderr[-2000:]
     a1, a2 = final_alpha(tmp_path / "one"), final_alpha(tmp_path / "two")
     assert np.abs(a1 - 1 / 9).max() >= 0.01                 # the alphas moved

@@ -85,11 +85,12 @@ def test_search_options_run(extra):
     assert len(result.genotype.ops) == 3
 
 
-def gumbel_smoke():
+def gumbel_smoke(single_path: bool = False):
     """The smoke search with the laptop preset's sampling: hard Gumbel samples, a budget (whose size table is
-    cached) and the temperature anneal."""
+    cached) and the temperature anneal; ``single_path``: only the sampled ops computed."""
     lap = preset("laptop").search
     return override(preset("smoke"), {"search.gumbel": True, "search.gumbel_hard": True, "search.epochs": 4,
+                                      "search.single_path": single_path,
                                       "search.steps_per_epoch": 4, "search.log_every": 2,
                                       "search.budget_params": lap.budget_params, "search.lambda_cost": lap.lambda_cost,
                                       "search.tau_end": lap.tau_end, "search.tau_hold": lap.tau_hold})
@@ -106,10 +107,11 @@ def test_gumbel_search_twice_in_one_process_agrees(tmp_path):
     assert first.genotype == second.genotype
 
 
-def test_gumbel_search_resumed_is_the_uninterrupted_one_bit_for_bit(tmp_path):
+@pytest.mark.parametrize("single_path", [False, True])
+def test_gumbel_search_resumed_is_the_uninterrupted_one_bit_for_bit(tmp_path, single_path):
     from tinysr.space.cost import fixed_and_op_costs
 
-    cfg = gumbel_smoke()
+    cfg = gumbel_smoke(single_path)
     full = run_search(cfg, out=tmp_path / "full", progress=False)
 
     def stop_at_6(step, record):

@@ -107,6 +107,7 @@ class SearchConfig(_Checked):
     gumbel: bool = rule(False)
     gumbel_tau: float = rule(1.0, **_POS)
     gumbel_hard: bool = rule(False)            # with gumbel: one-hot samples, straight-through (GDAS)
+    single_path: bool = rule(False)            # with gumbel_hard: compute only the sampled op (GDAS' forward)
     tau_start: float = rule(1.0, **_POS)
     tau_end: float = rule(1.0, **_POS)
     tau_hold: float = rule(0.0, min=0.0, max=0.9, note="(share of the post-warm-up epochs held at tau_end)")

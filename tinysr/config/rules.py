@@ -250,4 +250,7 @@ CROSS_RULES: tuple[Cross, ...] = (
                                                   and not c.search.budget_multi_adds else sp),
            "search.budget_multi_adds": lambda c, sp: (at_least(sp, 1) if c.search.lambda_cost
                                                       and not c.search.budget_params else sp)}),
+    Cross(lambda c: not c.search.single_path or (c.search.gumbel and c.search.gumbel_hard),
+          lambda c: ("search.single_path=True computes only the sampled op, so it needs hard samples: set "
+                     "search.gumbel=true and search.gumbel_hard=true, or single_path=false")),
 )

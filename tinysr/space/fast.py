@@ -84,6 +84,7 @@ import torch.nn.functional as F
 
 from ..ops import OPS, PRIMITIVES
 from ..runtime.devices import is_host
+from .mixed import sampled_op
 
 __all__ = ["FastMixedOp", "pad_kernel", "to_phases", "from_phases", "rows", "unrows", "pointwise_sum",
            "add_from_phases"]
@@ -174,8 +175,11 @@ class FastMixedOp(nn.Module):
         self.phases: bool | None = None
         self.channels_last: bool | None = None
         self.matmul: bool | None = None
+        self.single_path = False                  # set by the supernet: weights is a hard sample
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        if self.single_path:
+            return sampled_op(self.ops, x, weights, self.aux)
         cpu = is_host(x)
         phases = cpu if self.phases is None else self.phases
         channels_last = cpu if self.channels_last is None else self.channels_last

@@ -54,15 +54,20 @@ class SuperNet(nn.Module):
         hard: with ``gumbel``, use the sample's one-hot argmax in the forward and the soft sample's gradient
             (straight-through, as GDAS): each forward trains one op per position, so an op's weights are
             trained to work *alone* rather than as one part of a blend of nine.
+        single_path: with ``hard``, compute only the sampled op of each position while training (GDAS'
+            forward, :func:`tinysr.space.mixed.sampled_op`): the same output, about a ninth of the mixed op's
+            work, and alpha's gradient through the sampled op alone.
     """
 
     def __init__(self, C: int = 48, cells: int = 6, scale: int = 2, *, per_cell_alpha: bool = False,
-                 fast: bool = False, gumbel: bool = False, tau: float = 1.0, hard: bool = False) -> None:
+                 fast: bool = False, gumbel: bool = False, tau: float = 1.0, hard: bool = False,
+                 single_path: bool = False) -> None:
         super().__init__()
         if cells < 3:
             raise ValueError(f"a SuperNet needs at least 3 cells (network-level choices start at B3); got {cells}")
         self.C, self.n_cells, self.scale = C, cells, scale
         self.per_cell_alpha, self.gumbel, self.tau, self.hard = per_cell_alpha, gumbel, tau, hard
+        self.single_path = single_path
         self.alpha_tau = 1.0          # softmax temperature of alpha in the forward (search.tau_start/tau_end)
         self._noise: torch.Tensor | None = None
         #: where the Gumbel noise comes from: a generator of the search's own (on alpha's device), so that the
@@ -83,7 +88,7 @@ class SuperNet(nn.Module):
         """Build from a :class:`tinysr.config.Config` (its ``search`` and ``data.scale``)."""
         s = cfg.search
         return cls(s.channels, s.cells, cfg.data.scale, per_cell_alpha=s.per_cell_alpha, fast=s.fast,
-                   gumbel=s.gumbel, tau=s.gumbel_tau, hard=s.gumbel_hard)
+                   gumbel=s.gumbel, tau=s.gumbel_tau, hard=s.gumbel_hard, single_path=s.single_path)
 
     # -- parameter groups ------------------------------------------------------------------------
     def alphas(self) -> list[nn.Parameter]:
@@ -142,6 +147,10 @@ class SuperNet(nn.Module):
 
     def forward(self, lr: torch.Tensor) -> torch.Tensor:
         w = self._op_weights()
+        sampled = self.single_path and self.gumbel and self.hard and self.training
+        for cell in self.cells:
+            for op in cell.ops:
+                op.single_path = sampled
         fea = self.fea_conv(lr)
         outs: list[torch.Tensor] = []
         for j, cell in enumerate(self.cells, start=1):
