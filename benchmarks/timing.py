@@ -120,5 +120,7 @@ def machine(device: torch.device) -> dict:
 def record(device: torch.device) -> dict:
     """``command``, ``machine``, ``torch``, ``date`` and ``git_commit`` for a result JSON; call it before
     the measurement (the load average it records is the one the run started under)."""
-    return {"command": " ".join(["python", *sys.argv]), "machine": machine(device), "torch": torch.__version__,
+    wait = os.environ.get("OMP_WAIT_POLICY")          # the scripts default it to PASSIVE; another value was chosen
+    env = [f"OMP_WAIT_POLICY={wait}"] if wait and wait != "PASSIVE" else []
+    return {"command": " ".join([*env, "python", *sys.argv]), "machine": machine(device), "torch": torch.__version__,
             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "git_commit": _git_commit()}

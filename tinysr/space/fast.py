@@ -67,10 +67,9 @@ saved in each of the forward and the input-gradient passes still make it a net w
 
 Measured with ``benchmarks/search_step.py`` (paper supernet, batch 16, one released search iteration:
 weight step + first-order architecture step = 3 forwards + 2 backwards; ``results/search_step_cpu.json``):
-on 2 CPU cores shared with other jobs (load average 4-5, so about one core free) 2.1x faster than the
-reference, equal to the ratio of CPU times. With both cores free, where this op's convolutions use two
-threads better than the reference's NCHW depthwise kernels, the ratio is higher: 3.6x for the version
-without ``matmul`` under the former benchmark iteration (L1 loss, architecture step first). The
+on 2 idle CPU cores 2.3x faster than the reference with OpenMP's active wait (how ``tinysr search`` runs), and
+3.8x with ``OMP_WAIT_POLICY=PASSIVE`` (where the reference's many small kernels lose most to sleeping threads);
+2.1x on cores shared with other jobs. The
 floor is the fused 7x7 convolution (forward, input and kernel gradients, already at oneDNN's peak
 multiply-add rate), about 35% of a step, plus the memory-bound depthwise/pointwise passes. On an H200
 GPU, where such small steps are bound by kernel launches, the version without ``matmul`` measured 1.07x
