@@ -66,6 +66,13 @@ def test_resume_names_changed_keys_and_genotype(tmp_path):
     with pytest.raises(RunExistsError):
         RunFolder(tmp_path, "train")
     assert config_diff({"a": {"b": 1}}, {"a": {"b": 2}}) == ["a.b: 1 -> 2"]
+    # a field added after the run was saved (search.single_path) counts as what the older run did
+    now = preset("smoke").to_dict()
+    old = json.loads(json.dumps(now))
+    del old["search"]["single_path"]
+    assert config_diff(old, now) == []
+    now["search"]["single_path"] = True
+    assert config_diff(old, now) == ["search.single_path: False -> True"]   # the older run's behaviour
 
 
 def test_out_that_is_a_file_is_a_clear_error(tmp_path, run_cli):

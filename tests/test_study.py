@@ -302,3 +302,20 @@ def test_a_pool_worker_stops_when_its_study_is_killed(tmp_path):
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert marker.exists() and marker.read_text() == "SIGTERM"
+
+
+def test_a_study_started_before_a_config_field_existed_resumes():
+    """Adding search.single_path made every older study and judge refuse --resume ("the settings changed:
+    search.single_path: (absent) -> False"); a field added since counts as what the older runs did."""
+    from tinysr.study.jobs import plan_jobs
+    from tinysr.study.runner import _plan_change
+
+    cfg = override(preset("smoke"), {"search.lambda_cost": 2.0, "search.budget_params": 30000})
+    new = {"budgets": [30000], "seeds": 1, "random": 1, "jobs": plan_jobs(cfg, [30000], 1, 1)}
+    old = json.loads(json.dumps(new))
+    for job in old["jobs"]:
+        del job["config"]["search"]["single_path"]
+    assert _plan_change(old, new) is None
+    changed = json.loads(json.dumps(new))
+    changed["jobs"][0]["config"]["train"]["epochs"] += 1
+    assert "train.epochs" in _plan_change(old, changed)

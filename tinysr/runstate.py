@@ -34,6 +34,7 @@ from typing import Any
 import torch
 
 from .config import Config
+from .config.overrides import ADDED_FIELDS
 from .utils import atomic_save, atomic_write_text, safe_load
 
 __all__ = ["Meter", "RunFolder", "RunExistsError", "ResumeMismatchError", "config_diff", "RUN_FILES"]
@@ -102,8 +103,14 @@ def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def config_diff(saved: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
-    """``["search.w_lr: 0.001 -> 0.0005", ...]`` for every dotted key whose value differs."""
+    """``["search.w_lr: 0.001 -> 0.0005", ...]`` for every dotted key whose value differs. A field added to the
+    config after ``saved`` was written counts as what such a config did (``ADDED_FIELDS``), so a run started by an
+    older tinysr resumes when nothing it did has changed."""
     a, b = _flatten(json.loads(json.dumps(saved))), _flatten(json.loads(json.dumps(now)))
+    for k in set(b) - set(a):
+        added = [v for name, v in ADDED_FIELDS.items() if k == name or k.endswith("." + name)]   # also in a plan
+        if added:
+            a[k] = added[0]
     return [f"{k}: {a.get(k, '(absent)')!r} -> {b.get(k, '(absent)')!r}" for k in sorted(set(a) | set(b))
             if a.get(k) != b.get(k)]
 

@@ -22,7 +22,7 @@ REMOVED_FIELDS = {"data.num_workers": "it was unused", "eval.scales": "it was un
                   "search.cost_kind": "the kind follows which budget is set: budget_params or budget_multi_adds"}
 #: Fields added later, with the value that reproduces what a config saved before them did.
 ADDED_FIELDS = {"search.derive": "argmax", "search.alpha_optim": "adam", "search.gumbel_hard": False,
-                "search.tau_hold": 0.0}
+                "search.tau_hold": 0.0, "search.single_path": False}
 
 
 def split_assignment(assignment: str) -> tuple[str, str]:

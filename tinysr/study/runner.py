@@ -141,8 +141,9 @@ def _wait_for(specs: Sequence[Mapping[str, Any]], root: Path) -> None:
         time.sleep(POLL_S)
 
 
-def _plan_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
-    """What differs between two plans, short: the changed arguments, else the first job that differs and its keys."""
+def _plan_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
+    """What differs between two plans, short: the changed arguments, else the first job that differs and its keys;
+    ``None`` when nothing does (a config field added since the old plan counts as what its runs did)."""
     new = json.loads(json.dumps(new))
     args = [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in ("budgets", "seeds", "random")
             if old.get(k) != new.get(k)]
@@ -152,9 +153,10 @@ def _plan_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     if len(jobs_old) != len(jobs_new):
         return f"{len(jobs_old)} jobs -> {len(jobs_new)} jobs"
     for a, b in zip(jobs_old, jobs_new):
-        if a != b:
-            return f"job {b.get('id')}: " + "; ".join(config_diff(a, b)[:3])
-    return "the plan file differs"
+        diff = config_diff(a, b)
+        if diff:
+            return f"job {b.get('id')}: " + "; ".join(diff[:3])
+    return None
 
 
 def rerun_command(study_json: str | Path, run_id: str, benchmarks: str | Path | None) -> str:
@@ -186,8 +188,9 @@ def run_study(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int, *,
     folder = RunFolder(root, "study", resume=resume, overwrite=None, active=rank == 0)
     if rank == 0:
         old = folder.read_json("plan.json")
-        if resume and old is not None and old != json.loads(json.dumps(plan)):
-            raise ResumeMismatchError(f"cannot resume {root}: the study's plan changed ({_plan_change(old, plan)}); "
+        change = _plan_change(old, plan) if resume and old is not None else None
+        if change is not None:
+            raise ResumeMismatchError(f"cannot resume {root}: the study's plan changed ({change}); "
                                       "resume with the same --preset, --budgets, --seeds, --random and --set values")
         folder.write_json("plan.json", plan)
         folder.start(get_device(device), world)
