@@ -79,7 +79,7 @@ def test_esa_minimum_size_is_exact():
 
 
 def test_model_too_small_input_names_the_minimum():
-    with pytest.raises(ValueError, match=r"minimum LR size is 15x15.*HR patch >= 30 at x2"):
+    with pytest.raises(ValueError, match=r"LR input of 12x40 is too small.*at least 15x15.*HR patch >= 30 at x2"):
         DLSRNet(SMALL, 2)(torch.rand(1, 3, 12, 40))
 
 

@@ -127,6 +127,7 @@ TINYSR_ONLY: dict[str, str] = {
     "search.virtual_step": "second order only", "search.budget_estimate": "only with a budget",
     "search.budget_mode": "only with a budget", "search.derive": "only with a budget",
     "search.gumbel_tau": "only with search.gumbel", "search.gumbel_hard": "only with search.gumbel",
+    "search.single_path": "only with search.gumbel_hard (GDAS' forward; the released search blends every op)",
     "search.log_every": "history records",
     "train.channels_last": "memory layout", "train.compile": "torch.compile",
     "eval.sets": "which benchmarks tinysr reports; the released test script ran Set5+Set14+B100+Urban100 "
