@@ -73,7 +73,8 @@ def judge_report(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The judge's numbers from training entries ``{"network", "recipe", "seed", "score"}`` (score: pooled
     PSNR, dB). Per recipe: networks, seeds, noise floor (every seed), reproducibility tau (the first two seeds
     that every network has) and agreement with the full recipe's first seed (tau averaged over the seeds every
-    network has, with a bootstrap interval). ``recipe``: the cheapest recipe with agreement >= AGREEMENT_MIN whose
+    network has, with a bootstrap interval). A network still being trained (fewer seeds of the recipe than the
+    others) counts in the noise floor only. ``recipe``: the cheapest recipe with agreement >= AGREEMENT_MIN whose
     interval is defined, else ``"full"``."""
     table: dict[str, dict[str, dict[int, float]]] = {}
     for e in entries:
@@ -81,16 +82,18 @@ def judge_report(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     full = {net: min(seeds.items())[1] for net, seeds in table.get("full", {}).items()}
     out: dict[str, Any] = {}
     for name in sorted(table, key=lambda r: RECIPES[r]):
-        nets = table[name]
-        seeds = sorted({s for v in nets.values() for s in v})
+        every = table[name]
+        most = max(len(v) for v in every.values())
+        nets = {n: v for n, v in every.items() if len(v) == most}          # whole networks; a partial one waits
+        seeds = sorted({s for v in every.values() for s in v})
         common = [s for s in seeds if all(s in v for v in nets.values())]   # the seeds every network has
         both = list(nets) if len(common) >= 2 else []
         repro = kendall_tau([nets[n][common[0]] for n in both], [nets[n][common[1]] for n in both]) \
             if len(both) >= 2 else None
         agree_rows = [[full[n]] + [nets[n][s] for s in common] for n in nets if n in full and common]
         agreement = None if name == "full" or len(agree_rows) < 2 else _tau_mean(agree_rows)
-        out[name] = {"share": str(RECIPES[name]), "n_networks": len(nets), "seeds": seeds,
-                     "noise": noise_floor({n: list(v.values()) for n, v in nets.items()}),
+        out[name] = {"share": str(RECIPES[name]), "n_networks": len(every), "seeds": seeds,
+                     "noise": noise_floor({n: list(v.values()) for n, v in every.items()}),
                      "reproducibility_tau": repro, "reproducibility_n": len(both),
                      "reproducibility_ci95": bootstrap_tau([[nets[n][common[0]], nets[n][common[1]]] for n in both])
                      if len(both) >= 3 else None,
