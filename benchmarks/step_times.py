@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> dict:
         table["what"] = ("seconds per step of each preset's search and retraining, by device kind; read by "
                          "tinysr.config.course for the chapters' cost tables")
         table["devices"][kind] = entry
+        table["command"] = entry["command"]      # the last run that wrote the file; each device keeps its own
         atomic_write_text(json.dumps(table, indent=1) + "\n", args.write)
     print(json.dumps(entry))
     return entry
