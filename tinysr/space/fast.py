@@ -174,11 +174,11 @@ class FastMixedOp(nn.Module):
         self.phases: bool | None = None
         self.channels_last: bool | None = None
         self.matmul: bool | None = None
-        self.single_path = False                  # set by the supernet: weights is a hard sample
+        self.sampled: int | None = None           # set by the supernet: the hard sample's op, run alone
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        if self.single_path:
-            return sampled_op(self.ops, x, weights, self.aux)
+        if self.sampled is not None:
+            return sampled_op(self.ops, x, weights, self.aux, self.sampled)
         cpu = is_host(x)
         phases = cpu if self.phases is None else self.phases
         channels_last = cpu if self.channels_last is None else self.channels_last

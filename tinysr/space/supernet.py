@@ -147,10 +147,13 @@ class SuperNet(nn.Module):
 
     def forward(self, lr: torch.Tensor) -> torch.Tensor:
         w = self._op_weights()
-        sampled = self.single_path and self.gumbel and self.hard and self.training
-        for cell in self.cells:
-            for op in cell.ops:
-                op.single_path = sampled
+        picks = None                        # single path: the sampled op of each position, one host sync
+        if self.single_path and self.gumbel and self.hard and self.training:
+            picks = w.detach().argmax(dim=-1).tolist()
+        for j, cell in enumerate(self.cells):
+            row = None if picks is None else picks[j] if self.per_cell_alpha else picks
+            for i, op in enumerate(cell.ops):
+                op.sampled = None if row is None else row[i]
         fea = self.fea_conv(lr)
         outs: list[torch.Tensor] = []
         for j, cell in enumerate(self.cells, start=1):
