@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,6 +34,7 @@ from tinysr import preset
 from tinysr.config import override
 from tinysr.data.paths import find_benchmarks
 from tinysr.pipeline import load_sets
+from tinysr.runstate import git_commit
 from tinysr.study import sample_in_budget
 from tinysr.study.jobs import width_of
 from tinysr.study.judge import RECIPES, judge_report, pooled_psnr, recipe_overrides
@@ -64,14 +64,6 @@ def plan(args: argparse.Namespace) -> list[dict]:
                                   "budget": args.budget, "seed": base.seed + s, "config": cfg.to_dict(),
                                   "genotype": g.to_dict(), "oneshot": [], "network": f"n{i:02d}", "recipe": recipe})
     return specs
-
-
-def _commit() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                              cwd=Path(__file__).resolve().parent).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 def collect(specs: list[dict], root: Path) -> tuple[list[dict], list[dict]]:
@@ -132,7 +124,7 @@ def main(argv: list[str] | None = None) -> dict:
            "together (119 images, x2, the published protocol)", "budget": args.budget, "preset": args.preset,
            "complete": len(entries) == len(specs), "trainings_done": len(entries), "trainings_planned": len(specs),
            "command": shlex.join(["python", "benchmarks/judge.py", *(sys.argv[1:] if argv is None else argv)]),
-           "commit": _commit(), "machine": {"cpu": platform.processor() or platform.machine(),
+           "commit": git_commit(), "machine": {"cpu": platform.processor() or platform.machine(),
                                             "cores": os.cpu_count(), "torch": torch.__version__},
            "wall_s_this_call": round(time.perf_counter() - t0, 1),
            "train_wall_s": round(sum(e["wall_s"] for e in entries), 1),

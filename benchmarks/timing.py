@@ -12,13 +12,14 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
+
+from tinysr.runstate import git_commit
 
 __all__ = ["add_common_args", "setup", "time_alternating", "log_table", "machine", "record"]
 
@@ -96,15 +97,6 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10,
-                             cwd=Path(__file__).resolve().parent)
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def machine(device: torch.device) -> dict:
     """Where and how the numbers were taken: CPU model and cores, torch threads, OpenMP wait policy,
     the 1-minute load average before the run (other processes sharing the cores), GPU name."""
@@ -123,4 +115,4 @@ def record(device: torch.device) -> dict:
     wait = os.environ.get("OMP_WAIT_POLICY")          # the scripts default it to PASSIVE; another value was chosen
     env = [f"OMP_WAIT_POLICY={wait}"] if wait and wait != "PASSIVE" else []
     return {"command": " ".join([*env, "python", *sys.argv]), "machine": machine(device), "torch": torch.__version__,
-            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "git_commit": _git_commit()}
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "git_commit": git_commit(short=True)}

@@ -37,7 +37,7 @@ from .config import Config
 from .config.overrides import ADDED_FIELDS
 from .utils import atomic_save, atomic_write_text, safe_load
 
-__all__ = ["Meter", "RunFolder", "RunExistsError", "ResumeMismatchError", "config_diff", "RUN_FILES"]
+__all__ = ["Meter", "RunFolder", "RunExistsError", "ResumeMismatchError", "config_diff", "git_commit", "RUN_FILES"]
 
 #: Files tinysr writes in a run folder (``--overwrite`` deletes these, and the run's own sub-folders, nothing else).
 RUN_FILES = ("run.json", "data.json", "config.json", "history.json", "checkpoint.pt", "genotype.json",
@@ -122,11 +122,13 @@ def _version() -> str:
         return "unknown"
 
 
-def _git_commit() -> str | None:
+def git_commit(short: bool = False) -> str | None:
+    """The commit of the checkout this tinysr runs from (``short``: git's abbreviated form); ``None`` outside a
+    git checkout (an installed wheel) or without git."""
     try:
         here = Path(__file__).resolve().parent
-        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=5)
+        out = subprocess.run(["git", "-C", str(here), "rev-parse", *(["--short"] if short else []), "HEAD"],
+                             capture_output=True, text=True, timeout=10)
         return out.stdout.strip() or None if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -194,7 +196,7 @@ class RunFolder:
         if not self.active:
             return
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        info = {"kind": self.kind, "tinysr": _version(), "git_commit": _git_commit(), "torch": torch.__version__,
+        info = {"kind": self.kind, "tinysr": _version(), "git_commit": git_commit(), "torch": torch.__version__,
                 "python": platform.python_version(), "host": platform.node(), "device": str(device),
                 "world_size": world_size, "command": " ".join(sys.argv), "start": now, "end": None, **extra}
         old = self.read_json("run.json")
