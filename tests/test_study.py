@@ -319,3 +319,41 @@ def test_a_study_started_before_a_config_field_existed_resumes():
     changed = json.loads(json.dumps(new))
     changed["jobs"][0]["config"]["train"]["epochs"] += 1
     assert "train.epochs" in _plan_change(old, changed)
+
+
+def test_reuse_copies_the_same_training_and_only_it(study_dir, bench, tmp_path, monkeypatch, capsys):
+    """A second study with one more random network per budget and another search.* setting reuses the
+    first study's random and published retrainings (same genotype, recipe, seed, threads), trains the rest,
+    and a rerun of a reused run from the new study's config gives the copied numbers exactly."""
+    ran = []
+    real = study_runner.run_job
+    monkeypatch.setattr(study_runner, "run_job", lambda spec, *a, **k: ran.append(spec["id"]) or real(spec, *a, **k))
+    out = tmp_path / "again"
+    args = _study_args(out, bench, "--set", "search.lambda_cost=3", "--reuse", str(study_dir))
+    args[args.index("--random") + 1] = "3"
+    assert main(args) == 0
+    assert "reused 8 finished retrainings" in capsys.readouterr().err
+    assert sorted(ran) == ["random-b6000-2", "random-b9000-2", "searched-b6000-s0", "searched-b9000-s0"]
+    old = {r["id"]: r for r in json.loads((study_dir / "study.json").read_text())["runs"]}
+    study = json.loads((out / "study.json").read_text())
+    new = {r["id"]: r for r in study["runs"]}
+    assert new["random-b9000-1"]["reused_from"] == f"{study_dir.name}/random-b9000-1"
+    assert new["random-b9000-1"]["sets"] == old["random-b9000-1"]["sets"]
+    assert Config.from_dict(new["random-b9000-1"]["config"]).search.lambda_cost == 3
+    assert "reused_from" not in new["searched-b9000-s0"] and "reused_from" not in new["random-b9000-2"]
+    assert "--reuse" in study["command"] and "were not trained by this study" in (out / "study.md").read_text()
+    capsys.readouterr()
+    assert main(["study", "--from", str(out / "study.json"), "--rerun", "random-b9000-1", "--out",
+                 str(tmp_path / "check"), "--benchmarks", str(bench), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert again["sets"] == old["random-b9000-1"]["sets"]
+    # another recipe is another training: nothing is reused
+    other = tmp_path / "other"
+    assert main(_study_args(other, bench, "--set", "train.w_lr=0.002", "--reuse", str(study_dir))) == 0
+    assert "reused 0 finished" in capsys.readouterr().err
+
+
+def test_reuse_needs_a_study_folder(bench, tmp_path, capsys):
+    assert main(_study_args(tmp_path / "s", bench, "--reuse", str(tmp_path / "nowhere"))) == 2
+    err = capsys.readouterr().err
+    assert "--reuse" in err and "no runs/ folder" in err

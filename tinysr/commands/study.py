@@ -42,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="runs/study", help="study folder (default: runs/study)")
     p.add_argument("--jobs", type=int, default=1, metavar="J", help="jobs run in parallel processes (default 1)")
     p.add_argument("--resume", action="store_true", help="continue the study in OUT (finished runs are kept)")
+    p.add_argument("--reuse", metavar="DIR", action="append", default=[],
+                   help="a study or judge folder whose finished retrainings of the same network (same recipe, seed "
+                        "and threads; search.* may differ) are copied instead of trained again; repeatable")
     p.add_argument("--from", dest="from_json", metavar="STUDY.json", default=None,
                    help="with --rerun: the study.json holding the run")
     p.add_argument("--rerun", metavar="ID", default=None, help="rerun this run of --from into --out")
@@ -65,6 +68,8 @@ def _command(args: argparse.Namespace) -> str:
         parts += [flag, str(value)] if value is not None else []
     for o in args.overrides:
         parts += ["--set", o]
+    for d in args.reuse:
+        parts += ["--reuse", Path(d).name if Path(d).is_absolute() else str(d)]
     return shlex.join(parts + (["--resume"] if args.resume else []))
 
 
@@ -119,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
     args.overrides = args.overrides[1:]
     sets = load_sets(args.benchmarks, tuple(cfg.eval.sets), cfg.data.scale)
     study = run_study(cfg, budgets, args.seeds, args.random, out=args.out, sets=sets, benchmarks=args.benchmarks,
-                      jobs=args.jobs, resume=args.resume, device=args.device, command=_command(args))
+                      jobs=args.jobs, resume=args.resume, device=args.device, command=_command(args),
+                      reuse=args.reuse)
     if study is None:                 # a torchrun rank other than 0
         return 0
     if args.json:

@@ -165,6 +165,12 @@ def write_study_md(root: str | Path, study: Mapping[str, Any], name: str = "stud
                   f"{r['wall_s']:.0f} |")
     md += ["", "PSNR (dB) / SSIM per set. Rerun any row and compare: `tinysr study --from study.json --rerun ID "
            "--out DIR --json` (each entry of study.json holds its exact command in `rerun`)."]
+    reused = [r for r in study["runs"] if r.get("reused_from")]
+    if reused:
+        md += ["", f"{len(reused)} of the {len(study['runs'])} runs were not trained by this study: the same network, "
+               "recipe, seed and thread count had been retrained in another folder (`--reuse`), whose result was "
+               "copied (" + ", ".join(f"{r['id']} <- {r['reused_from']}" for r in reused) + "); the wall times "
+               "are those of the original training. A rerun retrains such a run from this study's config."]
     path = root / f"{name}.md"
     atomic_write_text("\n".join(md) + "\n", path)
     return path

@@ -37,6 +37,7 @@ from ..runtime.devices import get_device
 from ..utils import atomic_write_text
 from .jobs import plan_jobs, run_job, width_of
 from .report import write_study_md
+from .reuse import reuse_finished
 from .sampling import WINDOW
 from .summary import study_stats
 
@@ -175,10 +176,12 @@ def _machine(folder: RunFolder) -> dict[str, Any]:
 def run_study(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int, *, out: str | Path,
               sets: Mapping[str, list], benchmarks: str | Path | None = None, jobs: int = 1, resume: bool = False,
               device: str | None = None, command: str | None = None,
-              own_depth: bool = True) -> dict[str, Any] | None:
+              own_depth: bool = True, reuse: Sequence[str | Path] = ()) -> dict[str, Any] | None:
     """Run the study (module docstring) and return the study.json content (``None`` on torchrun ranks
     other than 0). ``sets``: the loaded evaluation sets (``tinysr.pipeline.load_sets``); ``benchmarks``: the
-    folder they came from (``None``: the built-in eval photos), recorded for reruns."""
+    folder they came from (``None``: the built-in eval photos), recorded for reruns. ``reuse``: study or judge
+    folders whose finished retrainings of the same network, recipe, seed and thread count are copied instead
+    of trained again (:mod:`tinysr.study.reuse`)."""
     specs = plan_jobs(cfg, budgets, seeds, n_random, own_depth=own_depth)
     world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
     if device is None and world > 1 and torch.cuda.is_available():
@@ -192,6 +195,11 @@ def run_study(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int, *,
         if change is not None:
             raise ResumeMismatchError(f"cannot resume {root}: the study's plan changed ({change}); "
                                       "resume with the same --preset, --budgets, --seeds, --random and --set values")
+        if reuse:
+            threads = max(1, _cores() // jobs) if jobs > 1 else torch.get_num_threads()
+            reused = reuse_finished(specs, root, reuse, threads)
+            print(f"study: reused {len(reused)} finished retrainings from {', '.join(Path(d).name for d in reuse)}",
+                  file=sys.stderr, flush=True)
         folder.write_json("plan.json", plan)
         folder.start(get_device(device), world)
     else:                             # rank > 0: start once rank 0 has checked the folder and written the plan
