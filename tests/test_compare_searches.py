@@ -1,0 +1,92 @@
+"""Two search methods compared on the same random networks (`tinysr.study.compare`, benchmarks/compare_searches.py),
+on hand-made study folders whose numbers are known."""
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tinysr.study.compare import compare_studies, final_top_probs, settled_from
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPE = {"epochs": 20, "steps_per_epoch": 85}
+
+
+def _history(ops_by_step: list[tuple[int, list[str]]], top: list[float]) -> list[dict]:
+    recs = []
+    for step, ops in ops_by_step:
+        rows = [[p] + [(1 - p) / 8] * 8 for p in top]
+        recs.append({"step": step, "genotype": {"ops": ops}, "alpha": rows, "loss": 0.1})
+    return recs
+
+
+def test_settled_from_is_the_first_step_of_the_final_run_of_ops():
+    a, b = ["conv_3x3"] * 3, ["conv_5x5"] * 3
+    assert settled_from(_history([(5, a), (10, b), (15, a), (20, a)], [0.5] * 3)) == 15
+    assert settled_from(_history([(5, a), (10, a)], [0.5] * 3)) == 5        # decided from the first record
+    assert settled_from(_history([(5, a), (10, b)], [0.5] * 3)) == 10       # changed at the very end
+    assert settled_from([{"step": 1, "loss": 0.2}]) is None
+    assert final_top_probs(_history([(5, a)], [0.9, 0.5, 0.2])) == pytest.approx([0.9, 0.5, 0.2])
+    per_cell = [{"step": 1, "genotype": {"ops": a}, "alpha": [[[0.1] * 9], [[0.2] * 9]]}]
+    assert final_top_probs(per_cell) == pytest.approx([0.1])
+
+
+def _study(root: Path, searched: list[float], rand: list[float], top: float, settle: int) -> Path:
+    runs = []
+    for i, s in enumerate(searched):
+        rid = f"searched-b100000-s{i}"
+        runs.append({"id": rid, "kind": "searched", "budget": 100000, "seed": i, "genotype": {"ops": ["conv_3x3"] * 3},
+                     "params": 99000, "in_window": True, "sets": {"Set5": {"psnr": s, "images": 5}},
+                     "config": {"train": RECIPE}})
+        hist = _history([(5, ["conv_5x5"] * 3), (settle, ["conv_3x3"] * 3), (350, ["conv_3x3"] * 3)], [top] * 3)
+        (root / "runs" / rid / "search").mkdir(parents=True)
+        (root / "runs" / rid / "search" / "history.json").write_text(json.dumps(hist))
+    runs += [{"id": f"random-b100000-{i}", "kind": "random", "budget": 100000, "seed": 0, "genotype": {"ops": []},
+              "params": 100000, "in_window": True, "sets": {"Set5": {"psnr": r, "images": 5}},
+              "config": {"train": RECIPE}} for i, r in enumerate(rand)]
+    study = {"preset": "laptop", "sets": ["Set5"], "scale": 2, "width": 24, "cells": 4, "runs": runs}
+    (root / "study.json").write_text(json.dumps(study))
+    return root
+
+
+def test_compare_reports_each_method_and_the_difference(tmp_path):
+    rand = [31.80, 31.85, 31.87, 31.89, 31.83, 31.86]
+    a = _study(tmp_path / "hard", [31.90, 31.91, 31.92, 31.93], rand, 0.8, 100)
+    b = _study(tmp_path / "single", [31.80, 31.81, 31.82, 31.83], rand, 0.6, 200)
+    out = compare_studies(a, b, 100000, ("hard-gumbel", "single-path"))
+    d = out["single-path - hard-gumbel"]
+    assert d["diff_db"] == pytest.approx(-0.10) and d["ci95"][1] < 0 and d["n"] == [4, 4]
+    assert d["p_value_two_sided"] == pytest.approx(2 / 70)                   # exact: 1 of C(8, 4) relabellings each way
+    hard, single = out["methods"]["hard-gumbel"], out["methods"]["single-path"]
+    assert out["same_random_networks"] and hard["vs_random"]["n_random"] == 6
+    assert hard["vs_random"]["diff_db"] == pytest.approx(statistics.fmean([31.90, 31.91, 31.92, 31.93])
+                                                        - statistics.fmean(rand))
+    assert hard["settled_from_median"] == 100 and single["settled_from_median"] == 200
+    assert hard["min_top_prob_mean"] == pytest.approx(0.8) and single["distinct_genotypes"] == 1
+    other = _study(tmp_path / "other", [31.8, 31.9], rand, 0.5, 10)
+    s = json.loads((other / "study.json").read_text())
+    s["runs"][0]["config"]["train"] = {"epochs": 5}
+    (other / "study.json").write_text(json.dumps(s))
+    with pytest.raises(ValueError, match="recipes"):
+        compare_studies(a, other, 100000)
+
+
+def test_the_script_writes_its_command_and_no_machine_path(tmp_path):
+    rand = [31.80, 31.85, 31.87, 31.89]
+    a = _study(tmp_path / "hard", [31.90, 31.91], rand, 0.8, 100)
+    b = _study(tmp_path / "single", [31.80, 31.81], rand, 0.6, 200)
+    dest = tmp_path / "cmp.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare_searches.py"), str(a), str(b),
+                           "--names", "hard-gumbel,single-path", "--write", str(dest)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    shipped = json.loads(dest.read_text())
+    assert shipped["command"].startswith("python benchmarks/compare_searches.py hard single")
+    assert shipped["studies"] == ["hard", "single"] and str(tmp_path) not in dest.read_text()
+    bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare_searches.py"), str(a), str(tmp_path)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "holds no study.json" in bad.stderr

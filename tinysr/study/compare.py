@@ -1,0 +1,102 @@
+"""Two search methods judged on the same random networks: which finds better cells, how decided, how soon.
+
+Each method is a study folder (``tinysr study``) at the same budget, preset and recipe; the second typically
+reuses the first's random and published retrainings (``--reuse``), so both are compared with the same random
+networks. :func:`compare_studies` reports, at one budget:
+
+- each method against the random networks (:func:`tinysr.study.verdict.verdict`);
+- method B - method A: the difference of the searched means (dB), its 95% bootstrap interval, a two-sided
+  permutation p-value (twice the smaller one-sided p, at most 1) and the smallest difference the design detects
+  with 80% power (:func:`~tinysr.study.verdict.mde`, one-sided 5%: a lower bound for the two-sided test);
+- per search seed: its judged score, derived ops, the top probability of softmax(alpha) at each position when
+  the search ended (how decided it is; 1/9 is undecided), and :func:`settled_from`, the first recorded step from
+  which the derived ops never changed again (how soon it decided).
+"""
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .stats import score
+from .verdict import bootstrap_diff, mde, permutation_p, verdict
+
+__all__ = ["settled_from", "final_top_probs", "search_numbers", "compare_studies"]
+
+
+def settled_from(history: Sequence[Mapping[str, Any]]) -> int | None:
+    """The first recorded step from which every later record derives the final ops (``None``: no records).
+    ``history``: a search's ``history.json`` (records with ``step`` and ``genotype``)."""
+    recs = [h for h in history if "genotype" in h]
+    if not recs:
+        return None
+    final = list(recs[-1]["genotype"]["ops"])
+    first = len(recs) - 1
+    while first > 0 and list(recs[first - 1]["genotype"]["ops"]) == final:
+        first -= 1
+    return int(recs[first]["step"])
+
+
+def final_top_probs(history: Sequence[Mapping[str, Any]]) -> list[float]:
+    """The largest softmax(alpha) probability of each position at the last record holding ``alpha``
+    (shared alpha: one row per position; per-cell alpha: the first cell's)."""
+    recs = [h for h in history if "alpha" in h]
+    if not recs:
+        return []
+    probs = recs[-1]["alpha"]
+    rows = probs[0] if isinstance(probs[0][0], list) else probs
+    return [max(row) for row in rows]
+
+
+def search_numbers(run: Mapping[str, Any], folder: str | Path) -> dict[str, Any]:
+    """One searched run of a study, with its search's decision numbers read from ``folder/search/``."""
+    history = json.loads((Path(folder) / "search" / "history.json").read_text())
+    steps = max((int(h["step"]) for h in history if "step" in h), default=None)
+    return {"id": run["id"], "seed": run["seed"], "score": score(run), "ops": list(run["genotype"]["ops"]),
+            "params": run["params"], "top_probs": final_top_probs(history), "settled_from": settled_from(history),
+            "steps": steps}
+
+
+def _method(study: Mapping[str, Any], root: Path, budget: int) -> dict[str, Any]:
+    runs = [r for r in study["runs"] if r.get("budget") == budget]
+    searched = [search_numbers(r, root / "runs" / r["id"]) for r in runs if r["kind"] == "searched"]
+    rand = {r["id"]: score(r) for r in runs if r["kind"] == "random" and r["in_window"]}
+    scores = [s["score"] for s in searched]
+    out = {"n_searched": len(searched), "searched_mean": statistics.fmean(scores) if scores else None,
+           "distinct_genotypes": len({tuple(s["ops"]) for s in searched}),
+           "min_top_prob_mean": statistics.fmean(min(s["top_probs"]) for s in searched) if searched else None,
+           "settled_from_median": statistics.median(s["settled_from"] for s in searched) if searched else None,
+           "seeds": searched, "random": rand}
+    out["vs_random"] = verdict(scores, list(rand.values())) if len(scores) >= 2 and len(rand) >= 2 else None
+    return out
+
+
+def compare_studies(a: str | Path, b: str | Path, budget: int, names: Sequence[str] = ("A", "B"),
+                    *, seed: int = 0) -> dict[str, Any]:
+    """Compare the searched networks of study folders ``a`` and ``b`` at ``budget`` (module docstring). Raises
+    ``ValueError`` when the two studies judged differently (preset, sets, recipe) or hold fewer than 2 searched
+    networks each."""
+    studies = {n: (Path(p), json.loads((Path(p) / "study.json").read_text())) for n, p in zip(names, (a, b))}
+    (na, (ra, sa)), (nb, (rb, sb)) = studies.items()
+    for key in ("preset", "sets", "scale", "width", "cells"):
+        if sa.get(key) != sb.get(key):
+            raise ValueError(f"the studies differ in {key} ({sa.get(key)!r} vs {sb.get(key)!r}): they were not "
+                             "judged alike")
+    recipe = [{k: v for k, v in s["runs"][0]["config"]["train"].items()} for s in (sa, sb)]
+    if recipe[0] != recipe[1]:
+        raise ValueError("the studies retrained with different recipes (train.*): they were not judged alike")
+    ma, mb = _method(sa, ra, budget), _method(sb, rb, budget)
+    sa_scores, sb_scores = [s["score"] for s in ma["seeds"]], [s["score"] for s in mb["seeds"]]
+    if len(sa_scores) < 2 or len(sb_scores) < 2:
+        raise ValueError(f"budget {budget:,}: need at least 2 searched networks per study; got {len(sa_scores)} "
+                         f"({na}) and {len(sb_scores)} ({nb})")
+    p_up, p_down = permutation_p(sb_scores, sa_scores, seed=seed), permutation_p(sa_scores, sb_scores, seed=seed)
+    diff = {"diff_db": statistics.fmean(sb_scores) - statistics.fmean(sa_scores),
+            "ci95": list(bootstrap_diff(sb_scores, sa_scores, seed=seed)),
+            "p_value_two_sided": min(1.0, 2 * min(p_up, p_down)), "mde_db": mde(sb_scores, sa_scores),
+            "n": [len(sa_scores), len(sb_scores)]}
+    return {"budget": budget, "names": [na, nb], "same_random_networks": ma["random"].keys() == mb["random"].keys()
+            and all(abs(ma["random"][k] - mb["random"][k]) < 1e-9 for k in ma["random"]),
+            "methods": {na: ma, nb: mb}, f"{nb} - {na}": diff}
