@@ -357,3 +357,26 @@ def test_reuse_needs_a_study_folder(bench, tmp_path, capsys):
     assert main(_study_args(tmp_path / "s", bench, "--reuse", str(tmp_path / "nowhere"))) == 2
     err = capsys.readouterr().err
     assert "--reuse" in err and "no runs/ folder" in err
+
+
+def test_partial_collects_the_finished_runs_without_touching_the_study(study_dir, bench, tmp_path, capsys):
+    import shutil
+    copy = tmp_path / "s"
+    shutil.copytree(study_dir, copy)
+    (copy / "runs" / "random-b9000-1" / "result.json").unlink()
+    before = {p.name: p.read_bytes() for p in copy.iterdir() if p.is_file()}
+    args = [a for a in _study_args(copy, bench) if a != "--json"]
+    assert main([*args, "--partial"]) == 0
+    out = capsys.readouterr()
+    assert "budget 9,000: searched mean" in out.out and "PARTIAL, 9 of 10 runs" in out.err
+    part = json.loads((copy / "study-partial.json").read_text())
+    assert (part["complete"], part["jobs_done"], part["jobs_planned"]) == (False, 9, 10)
+    assert "random-b9000-1" not in {r["id"] for r in part["runs"]}
+    assert part["stats"]["budgets"]["9000"]["random"]["n"] == 1
+    assert (copy / "study-partial.md").read_text().count("**PARTIAL: 9 of the 10 planned runs") == 1
+    assert {p.name: p.read_bytes() for p in copy.iterdir() if p.is_file() and p.name in before} == before
+    assert json.loads((study_dir / "study.json").read_text())["complete"] is True
+    assert main([*args, "--partial", "--random", "1"]) == 2                       # another study's arguments
+    assert "plans another study (random: 2 -> 1)" in capsys.readouterr().err
+    assert main([*_study_args(tmp_path / "none", bench), "--partial"]) == 2
+    assert "holds no study" in capsys.readouterr().err

@@ -45,6 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reuse", metavar="DIR", action="append", default=[],
                    help="a study or judge folder whose finished retrainings of the same network (same recipe, seed "
                         "and threads; search.* may differ) are copied instead of trained again; repeatable")
+    p.add_argument("--partial", action="store_true",
+                   help="run nothing: collect the runs of the study in OUT finished so far (same arguments as the "
+                        "study) into OUT/study-partial.json and .md, marked partial; works while the study runs")
     p.add_argument("--from", dest="from_json", metavar="STUDY.json", default=None,
                    help="with --rerun: the study.json holding the run")
     p.add_argument("--rerun", metavar="ID", default=None, help="rerun this run of --from into --out")
@@ -114,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         return _rerun(args)
     from ..pipeline import load_sets
     from ..study import run_study
+    from ..study.verdict import verdict_sentence
 
     if args.jobs < 1:
         raise ValueError(f"--jobs {args.jobs}: the number of jobs run at once must be >= 1 (e.g. --jobs 2 on two "
@@ -125,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     sets = load_sets(args.benchmarks, tuple(cfg.eval.sets), cfg.data.scale)
     study = run_study(cfg, budgets, args.seeds, args.random, out=args.out, sets=sets, benchmarks=args.benchmarks,
                       jobs=args.jobs, resume=args.resume, device=args.device, command=_command(args),
-                      reuse=args.reuse)
+                      reuse=args.reuse, partial=args.partial)
     if study is None:                 # a torchrun rank other than 0
         return 0
     if args.json:
@@ -134,9 +138,14 @@ def run(args: argparse.Namespace) -> int:
         for b in study["budgets"]:
             st = study["stats"]["budgets"][str(b)]
             s, r = st["searched"], st["random"]
-            pct = "-" if s["percentile_of_mean"] is None else f"{s['percentile_of_mean']:.0f}"
-            median = "-" if r["median"] is None else f"{r['median']:.2f}"
-            print(f"budget {b:,}: searched {s['mean']:.2f} dB (n={s['n']}), random median {median} dB "
-                  f"(n={r['n']}), percentile {pct}")
-    print(f"study: {args.out}/study.md", file=sys.stderr)
+            mean = "-" if s["mean"] is None else f"{s['mean']:.3f}"
+            median = "-" if r["median"] is None else f"{r['median']:.3f}"
+            print(f"budget {b:,}: searched mean {mean} dB (n={s['n']}), random median {median} dB (n={r['n']})")
+            if st["verdict"] is not None:
+                print("  " + verdict_sentence(st["verdict"], b))
+    if args.partial:
+        print(f"study: PARTIAL, {study['jobs_done']} of {study['jobs_planned']} runs finished: "
+              f"{args.out}/study-partial.md", file=sys.stderr)
+    else:
+        print(f"study: {args.out}/study.md", file=sys.stderr)
     return 0

@@ -132,6 +132,9 @@ def write_study_md(root: str | Path, study: Mapping[str, Any], name: str = "stud
     stats = study_numbers(study)
     m = study["machine"]
     md = ["# Is the search any good? Searched vs random vs published at equal budget", "",
+          *([f"**PARTIAL: {study.get('jobs_done')} of the {study.get('jobs_planned')} planned runs are finished.** "
+             "Every number below is on those runs only; the study is not done.", ""]
+            if study.get("complete") is False else []),
           f"Command: `{study['command']}`  ", f"Machine: {m.get('cpu') or m.get('host')}, {m.get('cores')} cores, "
           f"GPU {m.get('gpu')}, torch {m.get('torch')}, commit {m.get('git_commit')}", "",
           f"Preset `{study['preset']}`: supernet {s.get('channels')} channels x {study['cells']} cells, search "

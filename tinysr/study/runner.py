@@ -173,21 +173,42 @@ def _machine(folder: RunFolder) -> dict[str, Any]:
     return info
 
 
+def _collect(cfg: Config, plan: Mapping[str, Any], root: Path, folder: RunFolder, sets: Mapping[str, list],
+             benchmarks: str | Path | None, jobs: int, world: int, command: str | None,
+             study_json: Path) -> dict[str, Any]:
+    """The study.json content from the finished jobs of ``plan`` (all of them, or those done so far)."""
+    specs = plan["jobs"]
+    runs = [json.loads((root / "runs" / s["id"] / "result.json").read_text()) for s in specs
+            if (root / "runs" / s["id"] / "result.json").exists()]
+    for r in runs:
+        r["rerun"] = rerun_command(study_json, r["id"], benchmarks)
+    return {"command": command or shlex.join(sys.argv), "machine": _machine(folder), "preset": cfg.name,
+            "budgets": plan["budgets"], "seeds": [cfg.seed + k for k in range(plan["seeds"])],
+            "random": plan["random"], "window": WINDOW, "width": width_of(cfg), "cells": cfg.search.cells,
+            "scale": cfg.data.scale, "sets": list(sets), "benchmarks": None if benchmarks is None else str(benchmarks),
+            "jobs": jobs, "world_size": world, "complete": len(runs) == len(specs), "jobs_done": len(runs),
+            "jobs_planned": len(specs), "runs": runs, "stats": study_stats(runs, plan["budgets"])}
+
+
 def run_study(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int, *, out: str | Path,
               sets: Mapping[str, list], benchmarks: str | Path | None = None, jobs: int = 1, resume: bool = False,
               device: str | None = None, command: str | None = None,
-              own_depth: bool = True, reuse: Sequence[str | Path] = ()) -> dict[str, Any] | None:
+              own_depth: bool = True, reuse: Sequence[str | Path] = (), partial: bool = False) -> dict[str, Any] | None:
     """Run the study (module docstring) and return the study.json content (``None`` on torchrun ranks
     other than 0). ``sets``: the loaded evaluation sets (``tinysr.pipeline.load_sets``); ``benchmarks``: the
     folder they came from (``None``: the built-in eval photos), recorded for reruns. ``reuse``: study or judge
     folders whose finished retrainings of the same network, recipe, seed and thread count are copied instead
-    of trained again (:mod:`tinysr.study.reuse`)."""
+    of trained again (:mod:`tinysr.study.reuse`). ``partial=True`` runs nothing: it collects the jobs of the
+    study in ``out`` (same plan) finished so far into ``study-partial.json`` and ``.md`` (``"complete"``,
+    ``"jobs_done"`` and ``"jobs_planned"`` say how much it holds), also while the study still runs."""
     specs = plan_jobs(cfg, budgets, seeds, n_random, own_depth=own_depth)
     world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
     if device is None and world > 1 and torch.cuda.is_available():
         device = f"cuda:{os.environ.get('LOCAL_RANK', rank)}"
     root = Path(out)
     plan = {"budgets": list(map(int, budgets)), "seeds": seeds, "random": n_random, "jobs": specs}
+    if partial:
+        return _partial(cfg, plan, root, sets, benchmarks, jobs, world, command)
     folder = RunFolder(root, "study", resume=resume, overwrite=None, active=rank == 0)
     if rank == 0:
         old = folder.read_json("plan.json")
@@ -216,18 +237,27 @@ def run_study(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int, *,
     if rank != 0:
         return None
     _wait_for(specs, root)
-    study_json = root / "study.json"
-    runs = [json.loads((root / "runs" / s["id"] / "result.json").read_text()) for s in specs]
-    for r in runs:
-        r["rerun"] = rerun_command(study_json, r["id"], benchmarks)
-    study = {"command": command or shlex.join(sys.argv), "machine": _machine(folder), "preset": cfg.name,
-             "budgets": plan["budgets"], "seeds": [cfg.seed + k for k in range(seeds)], "random": n_random,
-             "window": WINDOW, "width": width_of(cfg), "cells": cfg.search.cells, "scale": cfg.data.scale,
-             "sets": list(sets), "benchmarks": None if benchmarks is None else str(benchmarks),
-             "jobs": jobs, "world_size": world, "runs": runs, "stats": study_stats(runs, plan["budgets"])}
+    study = _collect(cfg, plan, root, folder, sets, benchmarks, jobs, world, command, root / "study.json")
     folder.write_json("study.json", study)
     write_study_md(root, study)
     folder.finish()
+    return study
+
+
+def _partial(cfg: Config, plan: Mapping[str, Any], root: Path, sets: Mapping[str, list],
+             benchmarks: str | Path | None, jobs: int, world: int, command: str | None) -> dict[str, Any]:
+    """``run_study(partial=True)``: the finished jobs so far, written beside the study without touching it."""
+    folder = RunFolder(root, "study", resume=True, overwrite=None, active=False)
+    old = folder.read_json("plan.json")
+    if old is None:
+        raise FileNotFoundError(f"{root} holds no study (no plan.json): --partial collects a study started there")
+    change = _plan_change(old, plan)
+    if change is not None:
+        raise ResumeMismatchError(f"{root} plans another study ({change}); give --partial the study's own "
+                                  "--preset, --budgets, --seeds, --random and --set values")
+    study = _collect(cfg, plan, root, folder, sets, benchmarks, jobs, world, command, root / "study-partial.json")
+    atomic_write_text(json.dumps(study, indent=1) + "\n", root / "study-partial.json")
+    write_study_md(root, study, name="study-partial")
     return study
 
 
