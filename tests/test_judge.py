@@ -51,3 +51,20 @@ def test_recipes_scale_the_steps_only():
     assert recipe_overrides(cfg, "1/4")["train.steps_per_epoch"] == round(cfg.train.steps_per_epoch / 4)
     with pytest.raises(ValueError, match="recipe '1/3' is not known"):
         recipe_overrides(cfg, "1/3")
+
+
+def test_extra_noise_seeds_of_a_few_networks_do_not_shrink_the_ranking():
+    """The judge's design: every network gets seeds 0 and 1, the first few get seeds 2 and 3 for the noise floor.
+    Ranking uses seeds 0 and 1 over all networks; the extra seeds enter the noise floor."""
+    quarter = {"a": (30.0, 30.01, 30.05, 29.95), "b": (30.1, 30.12), "c": (30.2, 30.19), "d": (30.3, 30.33)}
+    r = judge_report(_entries(quarter))
+    q = r["recipes"]["1/4"]
+    assert q["ranking_seeds"] == [0, 1] and q["reproducibility_n"] == 4 and q["agreement_n"] == 4
+    assert q["reproducibility_tau"] == 1.0 and q["agreement_tau"] == 1.0
+    assert q["noise"]["seeds"]["a"] == 4 and q["noise"]["per_network"]["a"] == pytest.approx(
+        statistics.stdev(quarter["a"]))
+    # the full recipe with a second seed for one network: no ranking seed beyond 0, reproducibility over n = 1
+    entries = _entries(quarter) + [{"network": "a", "recipe": "full", "seed": 1, "score": 31.02}]
+    f = judge_report(entries)["recipes"]["full"]
+    assert f["ranking_seeds"] == [0] and f["reproducibility_n"] == 1 and f["reproducibility_tau"] is None
+    assert f["noise"]["per_network"]["a"] == pytest.approx(statistics.stdev([31.0, 31.02]))

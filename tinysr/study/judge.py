@@ -71,11 +71,12 @@ def _tau_mean(rows: Sequence[Sequence[float]]) -> float | None:
 
 def judge_report(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The judge's numbers from training entries ``{"network", "recipe", "seed", "score"}`` (score: pooled
-    PSNR, dB). Per recipe: networks, seeds, noise floor (every seed), reproducibility tau (the first two seeds
-    that every network has) and agreement with the full recipe's first seed (tau averaged over the seeds every
-    network has, with a bootstrap interval). A network still being trained (fewer seeds of the recipe than the
-    others) counts in the noise floor only. ``recipe``: the cheapest recipe with agreement >= AGREEMENT_MIN whose
-    interval is defined, else ``"full"``."""
+    PSNR, dB). Per recipe: networks, seeds, noise floor (every seed of every network), reproducibility tau (the
+    recipe's two lowest seeds, over the networks that have both) and agreement with the full recipe's lowest
+    seed (tau averaged over the recipe's *ranking seeds*, those at least half of its networks have, over the
+    networks that have them all, with a bootstrap interval). The extra seeds a few networks get for the noise
+    floor do not shrink the ranked set, and a network still being trained (missing a ranking seed) counts in
+    the noise floor only. ``recipe``: the cheapest recipe with agreement >= AGREEMENT_MIN, else ``"full"``."""
     table: dict[str, dict[str, dict[int, float]]] = {}
     for e in entries:
         table.setdefault(e["recipe"], {}).setdefault(e["network"], {})[int(e["seed"])] = float(e["score"])
@@ -83,20 +84,19 @@ def judge_report(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in sorted(table, key=lambda r: RECIPES[r]):
         every = table[name]
-        most = max(len(v) for v in every.values())
-        nets = {n: v for n, v in every.items() if len(v) == most}          # whole networks; a partial one waits
         seeds = sorted({s for v in every.values() for s in v})
-        common = [s for s in seeds if all(s in v for v in nets.values())]   # the seeds every network has
-        both = list(nets) if len(common) >= 2 else []
-        repro = kendall_tau([nets[n][common[0]] for n in both], [nets[n][common[1]] for n in both]) \
-            if len(both) >= 2 else None
-        agree_rows = [[full[n]] + [nets[n][s] for s in common] for n in nets if n in full and common]
+        ranking = [s for s in seeds if 2 * sum(s in v for v in every.values()) >= len(every)]
+        pair = [n for n, v in every.items() if len(seeds) >= 2 and seeds[0] in v and seeds[1] in v]
+        repro = kendall_tau([every[n][seeds[0]] for n in pair], [every[n][seeds[1]] for n in pair]) \
+            if len(pair) >= 2 else None
+        agree_rows = [[full[n]] + [v[s] for s in ranking] for n, v in every.items()
+                      if n in full and ranking and all(s in v for s in ranking)]
         agreement = None if name == "full" or len(agree_rows) < 2 else _tau_mean(agree_rows)
-        out[name] = {"share": str(RECIPES[name]), "n_networks": len(every), "seeds": seeds,
+        out[name] = {"share": str(RECIPES[name]), "n_networks": len(every), "seeds": seeds, "ranking_seeds": ranking,
                      "noise": noise_floor({n: list(v.values()) for n, v in every.items()}),
-                     "reproducibility_tau": repro, "reproducibility_n": len(both),
-                     "reproducibility_ci95": bootstrap_tau([[nets[n][common[0]], nets[n][common[1]]] for n in both])
-                     if len(both) >= 3 else None,
+                     "reproducibility_tau": repro, "reproducibility_n": len(pair),
+                     "reproducibility_ci95": bootstrap_tau([[every[n][seeds[0]], every[n][seeds[1]]] for n in pair])
+                     if len(pair) >= 3 else None,
                      "agreement_tau": agreement, "agreement_n": len(agree_rows),
                      "agreement_ci95": None if agreement is None else bootstrap_tau(agree_rows, _tau_mean)}
     chosen = next((r for r in out if r != "full" and out[r]["agreement_tau"] is not None
