@@ -78,14 +78,14 @@ def compare_studies(a: str | Path, b: str | Path, budget: int, names: Sequence[s
     """Compare the searched networks of study folders ``a`` and ``b`` at ``budget`` (module docstring). Raises
     ``ValueError`` when the two studies judged differently (preset, sets, recipe) or hold fewer than 2 searched
     networks each."""
-    studies = {n: (Path(p), json.loads((Path(p) / "study.json").read_text())) for n, p in zip(names, (a, b))}
-    (na, (ra, sa)), (nb, (rb, sb)) = studies.items()
+    na, nb = names
+    ra, rb = Path(a), Path(b)
+    sa, sb = (json.loads((r / "study.json").read_text()) for r in (ra, rb))
     for key in ("preset", "sets", "scale", "width", "cells"):
         if sa.get(key) != sb.get(key):
             raise ValueError(f"the studies differ in {key} ({sa.get(key)!r} vs {sb.get(key)!r}): they were not "
                              "judged alike")
-    recipe = [{k: v for k, v in s["runs"][0]["config"]["train"].items()} for s in (sa, sb)]
-    if recipe[0] != recipe[1]:
+    if sa["runs"][0]["config"]["train"] != sb["runs"][0]["config"]["train"]:
         raise ValueError("the studies retrained with different recipes (train.*): they were not judged alike")
     ma, mb = _method(sa, ra, budget), _method(sb, rb, budget)
     sa_scores, sb_scores = [s["score"] for s in ma["seeds"]], [s["score"] for s in mb["seeds"]]

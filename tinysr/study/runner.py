@@ -53,6 +53,11 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def _job_threads(jobs: int) -> int:
+    """Threads per job of a study run with ``jobs`` parallel processes (this process's own count for one)."""
+    return max(1, _cores() // jobs) if jobs > 1 else torch.get_num_threads()
+
+
 @contextmanager
 def _one_process() -> Iterator[None]:
     """Hide torchrun's WORLD_SIZE/RANK from a job: each job is a single-process run."""
@@ -114,7 +119,7 @@ def run_specs(todo: list[dict], root: Path, sets: Mapping[str, list], jobs: int,
         for spec in todo:
             _job(spec, root, sets, resume, device)
         return
-    threads = max(1, _cores() // jobs)
+    threads = _job_threads(jobs)
     ctx = mp.get_context("spawn")
     with ctx.Pool(min(jobs, len(todo)), initializer=_init_worker,
                   initargs=(threads, str(root), sets, resume, device)) as pool:
@@ -217,8 +222,7 @@ def run_study(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int, *,
             raise ResumeMismatchError(f"cannot resume {root}: the study's plan changed ({change}); "
                                       "resume with the same --preset, --budgets, --seeds, --random and --set values")
         if reuse:
-            threads = max(1, _cores() // jobs) if jobs > 1 else torch.get_num_threads()
-            reused = reuse_finished(specs, root, reuse, threads)
+            reused = reuse_finished(specs, root, reuse, _job_threads(jobs))
             print(f"study: reused {len(reused)} finished retrainings from {', '.join(Path(d).name for d in reuse)}",
                   file=sys.stderr, flush=True)
         folder.write_json("plan.json", plan)
