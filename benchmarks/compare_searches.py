@@ -3,7 +3,8 @@
     python benchmarks/compare_searches.py STUDY_A STUDY_B [--names hard-gumbel,single-path] [--budget 100000]
                                           [--write benchmarks/results/single_path_laptop.json]
 
-``STUDY_A`` and ``STUDY_B`` are `tinysr study` folders (their ``study.json`` and ``runs/*/search/history.json``)
+``STUDY_A`` and ``STUDY_B`` are `tinysr study` folders (their ``study.json``, or ``study-partial.json`` while one
+still runs: the output then says ``"complete": false``, and ``runs/*/search/history.json``)
 at the same preset, sets and recipe; B typically reuses A's random retrainings (``--reuse``). Prints a table of
 every search seed (judged score, derived ops, top probability per position, the step its derived ops settled)
 and one JSON object (``tinysr.study.compare.compare_studies``: each method against random, B - A with its 95%
@@ -23,7 +24,7 @@ from pathlib import Path
 import torch
 
 from tinysr.runstate import git_commit
-from tinysr.study.compare import compare_studies
+from tinysr.study.compare import compare_studies, read_study
 from tinysr.utils import atomic_write_text
 
 
@@ -45,9 +46,14 @@ def main(argv: list[str] | None = None) -> int:
     if len(names) != 2 or not all(names) or names[0] == names[1]:
         p.error(f"--names needs two distinct names, e.g. hard-gumbel,single-path; got {args.names!r}")
     for folder in (args.a, args.b):
-        if not (Path(folder) / "study.json").is_file():
-            p.error(f"{folder} holds no study.json: give the --out folder of a finished `tinysr study`")
+        try:
+            read_study(folder)
+        except FileNotFoundError as exc:
+            p.error(str(exc))
     out = compare_studies(args.a, args.b, args.budget, names)
+    if not out["complete"]:
+        done = ", ".join(f"{n} {m['jobs_done']} of {m['jobs_planned']}" for n, m in out["methods"].items())
+        print(f"PARTIAL: a study still runs ({done} jobs done)", file=sys.stderr)
     for name in names:
         m = out["methods"][name]
         for s in m["seeds"]:

@@ -90,3 +90,22 @@ def test_the_script_writes_its_command_and_no_machine_path(tmp_path):
     bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare_searches.py"), str(a), str(tmp_path)],
                          capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and "holds no study.json" in bad.stderr
+
+
+def test_a_running_study_is_read_from_its_partial_file_and_labelled(tmp_path):
+    rand = [31.80, 31.85, 31.87, 31.89]
+    a = _study(tmp_path / "hard", [31.90, 31.91], rand, 0.8, 100)
+    b = _study(tmp_path / "single", [31.80, 31.81], rand, 0.6, 200)
+    assert compare_studies(a, b, 100000)["complete"]                    # study.json: finished
+    s = json.loads((b / "study.json").read_text())
+    (b / "study.json").unlink()
+    (b / "study-partial.json").write_text(json.dumps({**s, "complete": False, "jobs_done": 6, "jobs_planned": 42}))
+    out = compare_studies(a, b, 100000, ("hard-gumbel", "single-path"))
+    assert not out["complete"] and out["methods"]["hard-gumbel"]["complete"]
+    assert (out["methods"]["single-path"]["jobs_done"], out["methods"]["single-path"]["jobs_planned"]) == (6, 42)
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare_searches.py"), str(a), str(b)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0 and "PARTIAL: a study still runs (A 6 of 6, B 6 of 42 jobs done)" in done.stderr
+    (b / "study-partial.json").unlink()
+    with pytest.raises(FileNotFoundError, match="nor study-partial.json"):
+        compare_studies(a, b, 100000)

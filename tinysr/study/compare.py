@@ -11,6 +11,9 @@ networks. :func:`compare_studies` reports, at one budget:
 - per search seed: its judged score, derived ops, the top probability of softmax(alpha) at each position when
   the search ended (how decided it is; 1/9 is undecided), and :func:`settled_from`, the first recorded step from
   which the derived ops never changed again (how soon it decided).
+
+A study still running is read from its ``study-partial.json`` (``tinysr study ... --partial``) when it has no
+``study.json``; the output then says ``"complete": false`` with each study's ``jobs_done`` of ``jobs_planned``.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from typing import Any
 from .stats import score
 from .verdict import bootstrap_diff, mde, permutation_p, verdict
 
-__all__ = ["settled_from", "final_top_probs", "search_numbers", "compare_studies"]
+__all__ = ["settled_from", "final_top_probs", "search_numbers", "read_study", "compare_studies"]
 
 
 def settled_from(history: Sequence[Mapping[str, Any]]) -> int | None:
@@ -59,6 +62,19 @@ def search_numbers(run: Mapping[str, Any], folder: str | Path) -> dict[str, Any]
             "steps": steps}
 
 
+def read_study(folder: str | Path) -> dict[str, Any]:
+    """A study folder's ``study.json``, else its ``study-partial.json`` (a study still running). Raises
+    ``FileNotFoundError`` naming both when it holds neither."""
+    folder = Path(folder)
+    for name in ("study.json", "study-partial.json"):
+        if (folder / name).is_file():
+            study = json.loads((folder / name).read_text())
+            study.setdefault("complete", name == "study.json")
+            return study
+    raise FileNotFoundError(f"{folder} holds no study.json (a finished `tinysr study`) nor study-partial.json "
+                            "(collect a running one with the same command plus --partial)")
+
+
 def _method(study: Mapping[str, Any], root: Path, budget: int) -> dict[str, Any]:
     runs = [r for r in study["runs"] if r.get("budget") == budget]
     searched = [search_numbers(r, root / "runs" / r["id"]) for r in runs if r["kind"] == "searched"]
@@ -68,19 +84,20 @@ def _method(study: Mapping[str, Any], root: Path, budget: int) -> dict[str, Any]
            "distinct_genotypes": len({tuple(s["ops"]) for s in searched}),
            "min_top_prob_mean": statistics.fmean(min(s["top_probs"]) for s in searched) if searched else None,
            "settled_from_median": statistics.median(s["settled_from"] for s in searched) if searched else None,
-           "seeds": searched, "random": rand}
+           "complete": bool(study["complete"]), "jobs_done": study.get("jobs_done", len(study["runs"])),
+           "jobs_planned": study.get("jobs_planned", len(study["runs"])), "seeds": searched, "random": rand}
     out["vs_random"] = verdict(scores, list(rand.values())) if len(scores) >= 2 and len(rand) >= 2 else None
     return out
 
 
 def compare_studies(a: str | Path, b: str | Path, budget: int, names: Sequence[str] = ("A", "B"),
                     *, seed: int = 0) -> dict[str, Any]:
-    """Compare the searched networks of study folders ``a`` and ``b`` at ``budget`` (module docstring). Raises
-    ``ValueError`` when the two studies judged differently (preset, sets, recipe) or hold fewer than 2 searched
-    networks each."""
+    """Compare the searched networks of study folders ``a`` and ``b`` at ``budget`` (module docstring; a folder
+    without ``study.json`` is read from its ``study-partial.json``). Raises ``ValueError`` when the two studies
+    judged differently (preset, sets, recipe) or hold fewer than 2 searched networks each."""
     na, nb = names
     ra, rb = Path(a), Path(b)
-    sa, sb = (json.loads((r / "study.json").read_text()) for r in (ra, rb))
+    sa, sb = read_study(ra), read_study(rb)
     for key in ("preset", "sets", "scale", "width", "cells"):
         if sa.get(key) != sb.get(key):
             raise ValueError(f"the studies differ in {key} ({sa.get(key)!r} vs {sb.get(key)!r}): they were not "
@@ -97,6 +114,7 @@ def compare_studies(a: str | Path, b: str | Path, budget: int, names: Sequence[s
             "ci95": list(bootstrap_diff(sb_scores, sa_scores, seed=seed)),
             "p_value_two_sided": min(1.0, 2 * min(p_up, p_down)), "mde_db": mde(sb_scores, sa_scores),
             "n": [len(sa_scores), len(sb_scores)]}
-    return {"budget": budget, "names": [na, nb], "same_random_networks": ma["random"].keys() == mb["random"].keys()
+    return {"budget": budget, "names": [na, nb], "complete": ma["complete"] and mb["complete"],
+            "same_random_networks": ma["random"].keys() == mb["random"].keys()
             and all(abs(ma["random"][k] - mb["random"][k]) < 1e-9 for k in ma["random"]),
             "methods": {na: ma, nb: mb}, f"{nb} - {na}": diff}
