@@ -8,7 +8,9 @@ still runs: the output then says ``"complete": false``, and ``runs/*/search/hist
 at the same preset, sets and recipe; B typically reuses A's random retrainings (``--reuse``). Prints a table of
 every search seed (judged score, derived ops, top probability per position, the step its derived ops settled)
 and one JSON object (``tinysr.study.compare.compare_studies``: each method against random, B - A with its 95%
-interval, two-sided permutation p and detectable difference) with this command, the commit and the machine;
+interval, two-sided permutation p and detectable difference; ``sentence``, its words; ``adoption``, whether B
+may replace A by the rule of ``tinysr.study.compare.adoption``, fixed before any comparison ran) with this
+command, the commit and the machine;
 ``--write FILE`` writes it too (the shipped ``benchmarks/results/single_path_laptop.json``). No path of this
 machine goes into the file: studies are named by their folder names.
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 import torch
 
 from tinysr.runstate import git_commit
-from tinysr.study.compare import compare_studies, read_study
+from tinysr.study.compare import adoption, compare_studies, comparison_sentence, read_study
 from tinysr.utils import atomic_write_text
 
 
@@ -65,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     d = out[f"{names[1]} - {names[0]}"]
     print(f"{names[1]} - {names[0]}: {d['diff_db']:+.3f} dB (95% {d['ci95'][0]:+.3f}..{d['ci95'][1]:+.3f}, "
           f"two-sided p {d['p_value_two_sided']:.3g}, detectable {d['mde_db']:.3f} dB)", file=sys.stderr)
+    out["sentence"], out["adoption"] = comparison_sentence(out), adoption(out)
+    print(out["sentence"], f"Adopt {names[1]}: {out['adoption']['holds']} ({out['adoption']['rule']})", file=sys.stderr)
     command = ["python", "benchmarks/compare_searches.py", str(args.a), str(args.b),
                "--names", args.names, "--budget", str(args.budget), *(["--write", args.write] if args.write else [])]
     command = [Path(c).name if Path(c).is_absolute() else c for c in command]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tinysr.study.compare import compare_studies, final_top_probs, settled_from
+from tinysr.study.compare import adoption, compare_studies, comparison_sentence, final_top_probs, settled_from
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = {"epochs": 20, "steps_per_epoch": 85}
@@ -67,6 +67,16 @@ def test_compare_reports_each_method_and_the_difference(tmp_path):
                                                         - statistics.fmean(rand))
     assert hard["settled_from_median"] == 100 and single["settled_from_median"] == 200
     assert hard["min_top_prob_mean"] == pytest.approx(0.8) and single["distinct_genotypes"] == 1
+    assert comparison_sentence(out).startswith("Single-path finds worse networks than hard-gumbel: single-path - "
+                                               "hard-gumbel = -0.100 dB (95% interval")
+    assert adoption(out) == {**adoption(out), "decides": True, "not_worse": False, "holds": False}
+    close = compare_studies(a, _study(tmp_path / "close", [31.93, 31.88, 31.95, 31.86], rand, 0.4, 200),
+                            100000, ("hard-gumbel", "single-path"))
+    assert close["single-path - hard-gumbel"]["p_value_two_sided"] >= 0.05
+    words = comparison_sentence(close)
+    assert words.startswith("No difference detected between hard-gumbel and single-path")
+    assert "would have been seen" in words
+    assert adoption(close)["not_worse"] and not adoption(close)["decides"] and adoption(close, 0.4)["holds"]
     other = _study(tmp_path / "other", [31.8, 31.9], rand, 0.5, 10)
     s = json.loads((other / "study.json").read_text())
     s["runs"][0]["config"]["train"] = {"epochs": 5}
@@ -102,6 +112,7 @@ def test_a_running_study_is_read_from_its_partial_file_and_labelled(tmp_path):
     (b / "study-partial.json").write_text(json.dumps({**s, "complete": False, "jobs_done": 6, "jobs_planned": 42}))
     out = compare_studies(a, b, 100000, ("hard-gumbel", "single-path"))
     assert not out["complete"] and out["methods"]["hard-gumbel"]["complete"]
+    assert comparison_sentence(out).startswith("PARTIAL (a study still runs): ") and not adoption(out)["complete"]
     assert (out["methods"]["single-path"]["jobs_done"], out["methods"]["single-path"]["jobs_planned"]) == (6, 42)
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare_searches.py"), str(a), str(b)],
                           capture_output=True, text=True, cwd=ROOT)

@@ -26,7 +26,10 @@ from typing import Any
 from .stats import score
 from .verdict import bootstrap_diff, mde, permutation_p, verdict
 
-__all__ = ["settled_from", "final_top_probs", "search_numbers", "read_study", "compare_studies"]
+__all__ = ["settled_from", "final_top_probs", "search_numbers", "read_study", "compare_studies",
+           "comparison_sentence", "adoption", "DECIDES_AT"]
+
+DECIDES_AT = 0.5  # a search "decides" when its positions' smallest top probability averages at least this
 
 
 def settled_from(history: Sequence[Mapping[str, Any]]) -> int | None:
@@ -118,3 +121,31 @@ def compare_studies(a: str | Path, b: str | Path, budget: int, names: Sequence[s
             "same_random_networks": ma["random"].keys() == mb["random"].keys()
             and all(abs(ma["random"][k] - mb["random"][k]) < 1e-9 for k in ma["random"]),
             "methods": {na: ma, nb: mb}, f"{nb} - {na}": diff}
+
+
+def comparison_sentence(out: Mapping[str, Any]) -> str:
+    """B - A of :func:`compare_studies`'s ``out`` in words, from its numbers: "differs" only at two-sided
+    p < 0.05, else "no difference detected" with the difference the design would have seen."""
+    na, nb = out["names"]
+    d = out[f"{nb} - {na}"]
+    nums = (f"{nb} - {na} = {d['diff_db']:+.3f} dB (95% interval {d['ci95'][0]:+.3f} to {d['ci95'][1]:+.3f} dB; "
+            f"two-sided permutation p = {d['p_value_two_sided']:.3g}; {d['n'][1]} vs {d['n'][0]} seeds)")
+    if d["p_value_two_sided"] < 0.05:
+        text = f"{nb} finds {'better' if d['diff_db'] > 0 else 'worse'} networks than {na}: {nums}."
+    else:
+        text = (f"no difference detected between {na} and {nb}: {nums}; a difference of {d['mde_db']:.3f} dB or "
+                "more would have been seen with 80% power.")
+    return ("PARTIAL (a study still runs): " if not out.get("complete", True) else "") + text[0].upper() + text[1:]
+
+
+def adoption(out: Mapping[str, Any], decides_at: float = DECIDES_AT) -> dict[str, Any]:
+    """Whether method B may replace method A, by a rule fixed before the comparison was run: B *decides* (the
+    mean over its seeds of each search's smallest final top probability is >= ``decides_at``: a majority op at
+    every position) and is *not worse beyond the interval* (the 95% interval of B - A reaches 0 or above)."""
+    na, nb = out["names"]
+    decides = (out["methods"][nb]["min_top_prob_mean"] or 0.0) >= decides_at
+    not_worse = out[f"{nb} - {na}"]["ci95"][1] >= 0.0
+    return {"rule": f"{nb} replaces {na} when it decides (mean smallest top probability >= {decides_at}) and the "
+                    f"95% interval of {nb} - {na} reaches 0 or above",
+            "decides": decides, "not_worse": not_worse, "holds": decides and not_worse,
+            "complete": bool(out.get("complete", True))}
