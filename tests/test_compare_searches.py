@@ -48,7 +48,8 @@ def _study(root: Path, searched: list[float], rand: list[float], top: float, set
     runs += [{"id": f"random-b100000-{i}", "kind": "random", "budget": 100000, "seed": 0, "genotype": {"ops": []},
               "params": 100000, "in_window": True, "sets": {"Set5": {"psnr": r, "images": 5}},
               "config": {"train": RECIPE}} for i, r in enumerate(rand)]
-    study = {"preset": "laptop", "sets": ["Set5"], "scale": 2, "width": 24, "cells": 4, "runs": runs}
+    study = {"preset": "laptop", "sets": ["Set5"], "scale": 2, "width": 24, "cells": 4, "runs": runs,
+             "seeds": list(range(len(searched)))}
     (root / "study.json").write_text(json.dumps(study))
     return root
 
@@ -112,7 +113,12 @@ def test_a_running_study_is_read_from_its_partial_file_and_labelled(tmp_path):
     (b / "study-partial.json").write_text(json.dumps({**s, "complete": False, "jobs_done": 6, "jobs_planned": 42}))
     out = compare_studies(a, b, 100000, ("hard-gumbel", "single-path"))
     assert not out["complete"] and out["methods"]["hard-gumbel"]["complete"]
-    assert comparison_sentence(out).startswith("PARTIAL (a study still runs): ") and not adoption(out)["complete"]
+    assert out["searched_complete"] and adoption(out)["final"]           # the seeds are in: B - A is final
+    assert not comparison_sentence(out).startswith("PARTIAL")
+    s["seeds"] = [0, 1, 2]                                              # a third search seed still runs
+    (b / "study-partial.json").write_text(json.dumps({**s, "complete": False, "jobs_done": 6, "jobs_planned": 42}))
+    out = compare_studies(a, b, 100000, ("hard-gumbel", "single-path"))
+    assert comparison_sentence(out).startswith("PARTIAL (searches still run): ") and not adoption(out)["final"]
     assert (out["methods"]["single-path"]["jobs_done"], out["methods"]["single-path"]["jobs_planned"]) == (6, 42)
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare_searches.py"), str(a), str(b)],
                           capture_output=True, text=True, cwd=ROOT)

@@ -13,7 +13,9 @@ networks. :func:`compare_studies` reports, at one budget:
   which the derived ops never changed again (how soon it decided).
 
 A study still running is read from its ``study-partial.json`` (``tinysr study ... --partial``) when it has no
-``study.json``; the output then says ``"complete": false`` with each study's ``jobs_done`` of ``jobs_planned``.
+``study.json``; the output then says ``"complete": false`` with each study's ``jobs_done`` of ``jobs_planned``,
+and ``"searched_complete"`` whether every planned search seed is in: B - A and the adoption rule read only the
+searched networks, so they are final once those are, while each method-vs-random verdict may still grow.
 """
 from __future__ import annotations
 
@@ -87,6 +89,7 @@ def _method(study: Mapping[str, Any], root: Path, budget: int) -> dict[str, Any]
            "distinct_genotypes": len({tuple(s["ops"]) for s in searched}),
            "min_top_prob_mean": statistics.fmean(min(s["top_probs"]) for s in searched) if searched else None,
            "settled_from_median": statistics.median(s["settled_from"] for s in searched) if searched else None,
+           "searched_complete": len(searched) == len(study.get("seeds", ())),
            "complete": bool(study["complete"]), "jobs_done": study.get("jobs_done", len(study["runs"])),
            "jobs_planned": study.get("jobs_planned", len(study["runs"])), "seeds": searched, "random": rand}
     out["vs_random"] = verdict(scores, list(rand.values())) if len(scores) >= 2 and len(rand) >= 2 else None
@@ -118,6 +121,7 @@ def compare_studies(a: str | Path, b: str | Path, budget: int, names: Sequence[s
             "p_value_two_sided": min(1.0, 2 * min(p_up, p_down)), "mde_db": mde(sb_scores, sa_scores),
             "n": [len(sa_scores), len(sb_scores)]}
     return {"budget": budget, "names": [na, nb], "complete": ma["complete"] and mb["complete"],
+            "searched_complete": ma["searched_complete"] and mb["searched_complete"],
             "same_random_networks": ma["random"].keys() == mb["random"].keys()
             and all(abs(ma["random"][k] - mb["random"][k]) < 1e-9 for k in ma["random"]),
             "methods": {na: ma, nb: mb}, f"{nb} - {na}": diff}
@@ -125,7 +129,8 @@ def compare_studies(a: str | Path, b: str | Path, budget: int, names: Sequence[s
 
 def comparison_sentence(out: Mapping[str, Any]) -> str:
     """B - A of :func:`compare_studies`'s ``out`` in words, from its numbers: "differs" only at two-sided
-    p < 0.05, else "no difference detected" with the difference the design would have seen."""
+    p < 0.05, else "no difference detected" with the difference the design would have seen; marked PARTIAL
+    while a study still lacks some of its planned search seeds."""
     na, nb = out["names"]
     d = out[f"{nb} - {na}"]
     nums = (f"{nb} - {na} = {d['diff_db']:+.3f} dB (95% interval {d['ci95'][0]:+.3f} to {d['ci95'][1]:+.3f} dB; "
@@ -135,17 +140,19 @@ def comparison_sentence(out: Mapping[str, Any]) -> str:
     else:
         text = (f"no difference detected between {na} and {nb}: {nums}; a difference of {d['mde_db']:.3f} dB or "
                 "more would have been seen with 80% power.")
-    return ("PARTIAL (a study still runs): " if not out.get("complete", True) else "") + text[0].upper() + text[1:]
+    partial = "PARTIAL (searches still run): " if not out.get("searched_complete", True) else ""
+    return partial + text[0].upper() + text[1:]
 
 
 def adoption(out: Mapping[str, Any], decides_at: float = DECIDES_AT) -> dict[str, Any]:
     """Whether method B may replace method A, by a rule fixed before the comparison was run: B *decides* (the
     mean over its seeds of each search's smallest final top probability is >= ``decides_at``: a majority op at
-    every position) and is *not worse beyond the interval* (the 95% interval of B - A reaches 0 or above)."""
+    every position) and is *not worse beyond the interval* (the 95% interval of B - A reaches 0 or above).
+    ``final``: every planned search seed of both studies is in (the random networks need not be)."""
     na, nb = out["names"]
     decides = (out["methods"][nb]["min_top_prob_mean"] or 0.0) >= decides_at
     not_worse = out[f"{nb} - {na}"]["ci95"][1] >= 0.0
     return {"rule": f"{nb} replaces {na} when it decides (mean smallest top probability >= {decides_at}) and the "
                     f"95% interval of {nb} - {na} reaches 0 or above",
             "decides": decides, "not_worse": not_worse, "holds": decides and not_worse,
-            "complete": bool(out.get("complete", True))}
+            "final": bool(out.get("searched_complete", True))}
