@@ -96,6 +96,18 @@ def gumbel_smoke(single_path: bool = False):
                                       "search.tau_end": lap.tau_end, "search.tau_hold": lap.tau_hold})
 
 
+def test_a_finished_search_resumed_returns_the_supernet_as_it_ended(tmp_path):
+    """A study job stopped while retraining resumes its finished search from the last checkpoint: the supernet it
+    gets back must forward as the uninterrupted one did (the alpha temperature of the last epoch, not 1)."""
+    cfg = gumbel_smoke()
+    full = run_search(cfg, out=tmp_path, progress=False)
+    again = run_search(cfg, out=tmp_path, resume=True, progress=False)
+    assert full.net.alpha_tau == again.net.alpha_tau == pytest.approx(preset("laptop").search.tau_end)
+    x = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.equal(full.net.eval()(x), again.net.eval()(x))
+
+
 def test_gumbel_search_twice_in_one_process_agrees(tmp_path):
     from tinysr.space.cost import fixed_and_op_costs
 

@@ -234,6 +234,8 @@ def run_search(cfg: Config, *, callbacks: Iterable[Callback] = (), out: str | Pa
     probe, meter = probe_stream.next_batch(), Meter()
     state = {"search": search, "meter": meter, "train_stream": train_stream, "arch_stream": arch_stream}
     history, start, _ = folder.restore(cfg, state, world)
+    if start:
+        search.set_epoch((start - 1) // spe)          # the per-epoch knobs as the last step set them
     folder.start(search.device, world)
     folder.write_data({"train": sorted(train), "arch": sorted(arch), "val": []})
     total = s.epochs * spe
