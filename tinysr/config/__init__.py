@@ -216,8 +216,7 @@ def _small(name: str, search: dict[str, Any], train: dict[str, Any], sets: tuple
     in retraining, a seeded 50/50 split, and model selection on the built-in eval photos."""
     return Config(name=name, data=DataConfig(arch_fraction=0.5, arch_split="random"),
                   search=SearchConfig(grad_clip=5.0, loss="l1", **search),
-                  train=TrainConfig(loss="l1", weight_decay=0.0, val="builtin", **train),
-                  eval=EvalConfig(sets=sets))
+                  train=TrainConfig(loss="l1", weight_decay=0.0, val="builtin", **train), eval=EvalConfig(sets=sets))
 
 
 def _smoke() -> Config:
@@ -227,16 +226,17 @@ def _smoke() -> Config:
                        bicubic_skip=True, channels=8, val_images=2), ("Set5",))
 
 
-# Laptop: 325 architecture steps at alpha_lr 0.1, hard Gumbel, tau 1 -> 0.2 then held (30%), a 100k ceiling at width 24.
+# Laptop: 325 arch steps at alpha_lr 0.1, hard Gumbel single path, tau 1 -> 0.2 then held (30%), 100k at width 24.
 _LAPTOP_SEARCH = dict(epochs=14, steps_per_epoch=25, warmup_epochs=1, batch_size=8, arch_batch_size=16, hr_patch=64,
                       w_lr=1e-3, alpha_lr=0.1, tau_end=0.2, tau_hold=0.3, budget_params=100_000, gumbel=True,
-                      gumbel_hard=True, budget_estimate="expected", lambda_cost=5.0, w_milestones=(), log_every=5)
+                      gumbel_hard=True, single_path=True, budget_estimate="expected", lambda_cost=5.0,
+                      w_milestones=(), log_every=5)
 _LAPTOP_TRAIN = dict(epochs=20, steps_per_epoch=85, batch_size=16, hr_patch=96, w_lr=3e-3, milestones=(14, 18),
                      bicubic_skip=True, channels=24, val_images=3, hr_scales=(1.0, 0.75, 0.5))
 
 
 def _gpu() -> Config:
-    """The laptop's method at the released size (hard Gumbel, anneal + hold, bicubic skip), a 330k ceiling (DLSR:
+    """The laptop's method at the released size (single path, anneal + hold, bicubic skip), a 330k ceiling (DLSR:
     322,620); alpha_lr 0.1 * 325 / 900 ~ 0.04 (the laptop's logit travel over 900 architecture steps). ~4 + ~5
     min at the H200 step times (:mod:`tinysr.config.course_cost`); DIV2K when the data root has it, else built-in."""
     search = dict(_LAPTOP_SEARCH, channels=48, cells=6, epochs=10, steps_per_epoch=100, warmup_epochs=1,
