@@ -94,8 +94,12 @@ class ConfigPanel:
         """Hook: the settings changed (subclasses refresh what they show about them)."""
 
     def config(self) -> C.Config:
-        """The chosen settings as a :class:`Config` (types as declared: ints stay ints, ...)."""
-        return C.override(self.base, {d: w.value for d, w in self.controls.items()})
+        """The chosen settings as a :class:`Config` (types as declared: ints stay ints, ...). Unticking
+        ``search.gumbel`` also turns ``search.single_path`` off: with no samples there is no single op to run."""
+        values = {d: w.value for d, w in self.controls.items()}
+        if values.get("search.gumbel") is False and self.base.search.single_path:
+            values["search.single_path"] = False
+        return C.override(self.base, values)
 
     def _form(self) -> W.Widget:
         boxes = list(self.controls.values())
