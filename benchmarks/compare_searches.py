@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from tinysr.runstate import git_commit
-from tinysr.study.compare import adoption, compare_studies, comparison_sentence, read_study
+from tinysr.study.compare import adoption, compare_studies, comparison_sentence
 from tinysr.utils import atomic_write_text
 
 
@@ -47,12 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     names = [n.strip() for n in args.names.split(",")]
     if len(names) != 2 or not all(names) or names[0] == names[1]:
         p.error(f"--names needs two distinct names, e.g. hard-gumbel,single-path; got {args.names!r}")
-    for folder in (args.a, args.b):
-        try:
-            read_study(folder)
-        except FileNotFoundError as exc:
-            p.error(str(exc))
-    out = compare_studies(args.a, args.b, args.budget, names)
+    try:
+        out = compare_studies(args.a, args.b, args.budget, names)
+    except FileNotFoundError as exc:
+        p.error(str(exc))
     if not out["complete"]:
         done = ", ".join(f"{n} {m['jobs_done']} of {m['jobs_planned']}" for n, m in out["methods"].items())
         print(f"PARTIAL: a study still runs ({done} jobs done)", file=sys.stderr)
