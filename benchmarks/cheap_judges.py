@@ -1,6 +1,6 @@
 """Cheap judges against the study's judge: does a score that costs no training rank networks as retraining does?
 
-    python benchmarks/cheap_judges.py STUDY.json [--budget 100000] [--seeds 3] [--write FILE] [--json]
+    python benchmarks/cheap_judges.py STUDY.json [--budget 100000] [--seeds 3] [--across STUDY2.json] [--write FILE]
 
 For the random and searched networks of one budget of a study (``tinysr study``; within one budget the sizes
 differ by at most the window, so size cannot carry the ranking), it computes on the networks as retrained (their
@@ -9,7 +9,9 @@ width, the study's bicubic skip) at initialisation: parameter count, Multi-Adds,
 ``--seeds`` initialisations; and takes from the study each searched supernet's one-shot estimates of the random
 networks. Each is compared with the judged score (PSNR over every benchmark image) by Kendall's tau-b with a
 bootstrap 95% interval over the networks (one-shot: per supernet, on the random networks it estimated). For
-contrast, ``across_budgets`` correlates parameters and Multi-Adds with the judged score over every budget at once.
+contrast, ``across_budgets`` correlates parameters and Multi-Adds with the judged score over every budget at once,
+of this study or of ``--across`` (a study of several budgets, when this one has a single budget). A partial study
+(``study-partial.json``) gives a partial measurement: ``complete`` and ``jobs_done`` of the study are copied.
 
 Prints a table and one JSON object (``--write`` also writes it, the shipped ``cheap_judges_laptop.json``).
 """
@@ -47,6 +49,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--budget", type=int, default=100_000)
     ap.add_argument("--seeds", type=int, default=3, help="initialisations averaged per proxy")
     ap.add_argument("--batch", type=int, default=16, help="patches in the proxies' batch")
+    ap.add_argument("--across", type=Path, default=None, help="study for the across-budget contrast (default: STUDY)")
     ap.add_argument("--write", type=Path, default=None)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
@@ -56,6 +59,10 @@ def main(argv: list[str] | None = None) -> dict:
     runs = [r for r in every if r["budget"] == args.budget]
     if len(runs) < 3:
         raise SystemExit(f"{args.study}: {len(runs)} networks at budget {args.budget}; need at least 3")
+    wide = json.loads(args.across.read_text()) if args.across else study
+    pooled = [r for r in wide["runs"] if r["kind"] in ("random", "searched")]
+    if len(wide["budgets"]) < 2:
+        raise SystemExit(f"{args.across or args.study}: one budget only; give --across a study of several budgets")
     cfg = Config.from_dict(runs[0]["config"])
     sampler = PatchSampler(builtin_photos("train"), cfg.data.scale, cfg.train.hr_patch, args.batch, seed=0)
     batch = sampler.next_batch()
@@ -76,11 +83,15 @@ def main(argv: list[str] | None = None) -> dict:
             out["oneshot"].append({"supernet": r["id"], **_tau([p[0] for p in pairs], [p[1] for p in pairs])})
     taus = [o["tau"] for o in out["oneshot"] if o["tau"] is not None]
     out["oneshot_mean_tau"] = statistics.fmean(taus) if taus else None
-    # the same costs across every budget of the study: sizes now differ by far more than the window
-    every_score = [score(r) for r in every]
-    out["across_budgets"] = {"budgets": study["budgets"],
-                             **{n: _tau([float(r[n]) for r in every], every_score) for n in ("params", "multi_adds")}}
-    out.update(study=args.study.name, judge="mean PSNR-Y over every image of " + " + ".join(study["sets"]),
+    # the same costs across every budget of a study: sizes now differ by far more than the window
+    every_score = [score(r) for r in pooled]
+    out["across_budgets"] = {"study": (args.across or args.study).name, "budgets": wide["budgets"],
+                             **{n: _tau([float(r[n]) for r in pooled], every_score) for n in ("params", "multi_adds")}}
+    kinds = [r["kind"] for r in runs]
+    out.update(study=args.study.name, complete=study.get("complete", True),
+               jobs_done=study.get("jobs_done", len(study["runs"])), jobs_planned=study.get("jobs_planned"),
+               n_random=kinds.count("random"), n_searched=kinds.count("searched"),
+               judge="mean PSNR-Y over every image of " + " + ".join(study["sets"]),
                table=table, seeds=args.seeds, batch=args.batch,
                command=shlex.join(["python", "benchmarks/cheap_judges.py", *(sys.argv[1:] if argv is None else argv)]),
                machine={"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
