@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 from tinysr.data.paths import find_benchmarks
-from tinysr.study import study_numbers, write_study_md
-from tinysr.study.runner import rerun_command
+from tinysr.study import write_study_md
+from tinysr.study.runner import rerun_command, verdict_and_stats
 from tinysr.utils import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -42,7 +42,7 @@ def portable(study: dict, name: str) -> dict:
         r["rerun"] = rerun_command(shipped, r["id"], study["benchmarks"])
     if changed:
         study["portable"] = changed + [f"every run's rerun command reads {shipped}"]
-    study["stats"] = study_numbers(study)           # the statistics of today's tinysr, from the runs
+    study.update(verdict_and_stats(study["runs"], study["budgets"]))    # today's tinysr's statistics, from the runs
     return study
 
 

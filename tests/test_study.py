@@ -26,6 +26,7 @@ from tinysr.space import SuperNet
 from tinysr.study import inherit_weights, kendall_tau, percentile, sample_in_budget
 from tinysr.study import runner as study_runner
 from tinysr.study.jobs import plan_jobs
+from tinysr.study.runner import verdict_and_stats
 
 MICRO = ["--set", "search.channels=8", "--set", "search.cells=3", "--set", "search.hr_patch=32",
          "--set", "search.epochs=1", "--set", "search.steps_per_epoch=2", "--set", "search.warmup_epochs=0",
@@ -151,8 +152,9 @@ def study_dir(tmp_path_factory, bench):
 
 def test_mini_study_writes_every_field(study_dir, capsys):
     study = json.loads((study_dir / "study.json").read_text())
-    for key in ("command", "machine", "preset", "budgets", "runs", "stats", "sets", "seeds"):
+    for key in ("command", "machine", "preset", "budgets", "runs", "stats", "sets", "seeds", "verdict"):
         assert key in study, key
+    assert study["verdict"] == {"6000": None, "9000": None}                              # 1 seed: no test
     assert study["preset"] == "smoke" and study["budgets"] == [6000, 9000] and study["sets"] == ["Set5"]
     assert "tinysr study" in study["command"] and study["machine"]["torch"] == torch.__version__
     runs = {r["id"]: r for r in study["runs"]}
@@ -286,7 +288,7 @@ def test_a_pool_worker_stops_when_its_study_is_killed(tmp_path):
     parent and sends itself SIGTERM (checkpoint at the step's end, then stop) once the parent is gone."""
     marker = tmp_path / "stopped"
     child = ("import os, pathlib, signal, sys, time\n"
-             "from tinysr.study.runner import _orphan_watch\n"
+             "from tinysr.study.runner import verdict_and_stats, _orphan_watch\n"
              "signal.signal(signal.SIGTERM,\n"
              "              lambda *a: (pathlib.Path(sys.argv[1]).write_text('SIGTERM'), os._exit(0)))\n"
              "parent = os.getppid()\n"
@@ -380,3 +382,17 @@ def test_partial_collects_the_finished_runs_without_touching_the_study(study_dir
     assert "plans another study (random: 2 -> 1)" in capsys.readouterr().err
     assert main([*_study_args(tmp_path / "none", bench), "--partial"]) == 2
     assert "holds no study" in capsys.readouterr().err
+
+
+def test_the_verdict_of_each_budget_is_at_the_top_of_study_json():
+    def run(kind: str, i: int, psnr: float) -> dict:
+        return {"id": f"{kind}-{i}", "kind": kind, "budget": 100000, "params": 100000, "in_window": True,
+                "genotype": {"cells": 4}, "sets": {"Set5": {"psnr": psnr, "images": 5}}, "oneshot": []}
+    runs = [run("searched", i, 31.0 + 0.01 * i) for i in range(3)] + [run("random", i, 30.9 + 0.01 * i)
+                                                                      for i in range(5)]
+    out = verdict_and_stats(runs, [100000])
+    v = out["verdict"]["100000"]
+    assert v == out["stats"]["budgets"]["100000"]["verdict"]
+    assert {"diff_db", "ci95", "p_value", "mde_db", "n_random", "n_searched"} <= set(v)
+    assert (v["n_searched"], v["n_random"]) == (3, 5) and v["diff_db"] == pytest.approx(31.01 - 30.92)
+
