@@ -1,6 +1,7 @@
 """Cheap judges against the study's judge: does a score that costs no training rank networks as retraining does?
 
-    python benchmarks/cheap_judges.py STUDY.json [--budget 100000] [--seeds 3] [--across STUDY2.json] [--write FILE]
+    python benchmarks/cheap_judges.py STUDY.json [--budget 100000] [--seeds 3] [--across STUDY2.json]
+                                      [--write FILE] [--json]
 
 For the random and searched networks of one budget of a study (``tinysr study``; within one budget the sizes
 differ by at most the window, so size cannot carry the ranking), it computes on the networks as retrained (their
@@ -85,7 +86,10 @@ def main(argv: list[str] | None = None) -> dict:
     out["oneshot_mean_tau"] = statistics.fmean(taus) if taus else None
     # the same costs across every budget of a study: sizes now differ by far more than the window
     every_score = [score(r) for r in pooled]
+    train = pooled[0]["config"]["train"]            # the across study's own judge: its recipe and sets
     out["across_budgets"] = {"study": (args.across or args.study).name, "budgets": wide["budgets"],
+                             "judge": f"retrained {train['epochs']} x {train['steps_per_epoch']} steps; mean PSNR-Y "
+                                      "over every image of " + " + ".join(wide["sets"]),
                              **{n: _tau([float(r[n]) for r in pooled], every_score) for n in ("params", "multi_adds")}}
     kinds = [r["kind"] for r in runs]
     out.update(study=args.study.name, complete=study.get("complete", True),

@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> dict:
     chosen = report["recipes"].get(report["recipe"], {})
     out = {"recipe": report["recipe"],
            "noise_floor_db": chosen.get("noise", {}).get("std_db"),
+           "noise_floor_ci95": chosen.get("noise", {}).get("ci95"), "noise_floor_df": chosen.get("noise", {}).get("df"),
            "reproducibility_tau": chosen.get("reproducibility_tau"),
            "agreement_tau": chosen.get("agreement_tau"), "agreement_ci95": chosen.get("agreement_ci95"),
            "n_networks": len({e["network"] for e in entries}), "score": "mean PSNR-Y over Set5 + Set14 + B100 "

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from tinysr.data.paths import find_benchmarks
 from tinysr.study import write_study_md
-from tinysr.study.runner import rerun_command, verdict_and_stats
+from tinysr.study.runner import rerun_command
+from tinysr.study.summary import verdict_and_stats
 from tinysr.utils import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -42,8 +43,9 @@ def portable(study: dict, name: str) -> dict:
         r["rerun"] = rerun_command(shipped, r["id"], study["benchmarks"])
     if changed:
         study["portable"] = changed + [f"every run's rerun command reads {shipped}"]
-    study.update(verdict_and_stats(study["runs"], study["budgets"]))    # today's tinysr's statistics, from the runs
-    return study
+    # today's tinysr's statistics, from the runs; the verdict before the runs, as a study writes it
+    rest = {k: v for k, v in study.items() if k not in ("verdict", "stats", "runs")}
+    return {**rest, **verdict_and_stats(study["runs"], study["budgets"]), "runs": study["runs"]}
 
 
 def main(argv: list[str] | None = None) -> None:

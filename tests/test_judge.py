@@ -68,3 +68,16 @@ def test_extra_noise_seeds_of_a_few_networks_do_not_shrink_the_ranking():
     f = judge_report(entries)["recipes"]["full"]
     assert f["ranking_seeds"] == [0] and f["reproducibility_n"] == 1 and f["reproducibility_tau"] is None
     assert f["noise"]["per_network"]["a"] == pytest.approx(statistics.stdev([31.0, 31.02]))
+
+
+def test_the_noise_floor_pools_variances_by_their_degrees_of_freedom():
+    quarter = {"a": (30.0, 30.04, 30.08, 29.96), "b": (30.1, 30.12), "c": (30.2, 30.19), "d": (30.3,)}
+    noise = judge_report(_entries(quarter))["recipes"]["1/4"]["noise"]
+    ss = sum((len(v) - 1) * statistics.variance(v) for v in quarter.values() if len(v) > 1)
+    assert noise["df"] == 3 + 1 + 1 and noise["std_db"] == pytest.approx(math.sqrt(ss / 5))
+    lo, hi = noise["ci95"]            # chi-square with 5 degrees of freedom: 0.831211 and 12.832502 (tables)
+    assert lo == pytest.approx(noise["std_db"] * math.sqrt(5 / 12.832502), rel=1e-6)
+    assert hi == pytest.approx(noise["std_db"] * math.sqrt(5 / 0.831211), rel=1e-6)
+    alone = judge_report(_entries({"a": (30.0,), "b": (30.1,)}))["recipes"]["1/4"]["noise"]
+    assert alone["std_db"] is None and alone["df"] == 0 and alone["ci95"] is None
+

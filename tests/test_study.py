@@ -26,7 +26,7 @@ from tinysr.space import SuperNet
 from tinysr.study import inherit_weights, kendall_tau, percentile, sample_in_budget
 from tinysr.study import runner as study_runner
 from tinysr.study.jobs import plan_jobs
-from tinysr.study.runner import verdict_and_stats
+from tinysr.study.summary import verdict_and_stats
 
 MICRO = ["--set", "search.channels=8", "--set", "search.cells=3", "--set", "search.hr_patch=32",
          "--set", "search.epochs=1", "--set", "search.steps_per_epoch=2", "--set", "search.warmup_epochs=0",
@@ -288,7 +288,7 @@ def test_a_pool_worker_stops_when_its_study_is_killed(tmp_path):
     parent and sends itself SIGTERM (checkpoint at the step's end, then stop) once the parent is gone."""
     marker = tmp_path / "stopped"
     child = ("import os, pathlib, signal, sys, time\n"
-             "from tinysr.study.runner import verdict_and_stats, _orphan_watch\n"
+             "from tinysr.study.runner import _orphan_watch\n"
              "signal.signal(signal.SIGTERM,\n"
              "              lambda *a: (pathlib.Path(sys.argv[1]).write_text('SIGTERM'), os._exit(0)))\n"
              "parent = os.getppid()\n"

@@ -9,7 +9,7 @@ verdict is only as good as that recipe's ranking, which is measured here, not as
 - **score** (:func:`pooled_psnr`): the mean PSNR-Y over every image of the evaluation sets together
   (Set5 + Set14 + B100: 119 images), not Set5's five;
 - **noise floor** (:func:`noise_floor`): the sample std over seeds of one network's score, pooled over
-  networks (root mean square of the per-network stds);
+  networks (each network's variance weighted by its degrees of freedom, seeds - 1), with its 95% interval;
 - **reproducibility**: Kendall's tau-b between two seeds of the same recipe over the same networks;
 - **agreement**: Kendall's tau-b between a recipe (each of its seeds, averaged) and the full recipe, with a
   bootstrap 95% interval over networks (:func:`tinysr.study.stats.bootstrap_tau`).
@@ -26,7 +26,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..config import Config
-from .stats import bootstrap_tau, kendall_tau
+from .stats import bootstrap_tau, kendall_tau, std_ci95
 
 __all__ = ["RECIPES", "AGREEMENT_MIN", "recipe_overrides", "pooled_psnr", "noise_floor", "judge_report"]
 
@@ -56,10 +56,15 @@ def pooled_psnr(entry: Mapping[str, Any]) -> float:
 
 
 def noise_floor(scores_by_network: Mapping[str, Sequence[float]]) -> dict[str, Any]:
-    """Seed noise: the per-network sample std (networks with >= 2 seeds) and their root mean square, in dB."""
-    stds = {k: statistics.stdev(v) for k, v in scores_by_network.items() if len(v) >= 2}
-    rms = math.sqrt(statistics.fmean(s * s for s in stds.values())) if stds else None
-    return {"std_db": rms, "per_network": stds, "seeds": {k: len(v) for k, v in scores_by_network.items()}}
+    """Seed noise, in dB: the per-network sample std (networks with >= 2 seeds) and the pooled std over them,
+    ``sqrt(sum((n_i - 1) s_i^2) / df)`` with ``df = sum(n_i - 1)`` degrees of freedom, and its 95% interval
+    (:func:`tinysr.study.stats.std_ci95`): a few seeds give a rough number, and the interval says how rough."""
+    many = {k: v for k, v in scores_by_network.items() if len(v) >= 2}
+    stds = {k: statistics.stdev(v) for k, v in many.items()}
+    df = sum(len(v) - 1 for v in many.values())
+    pooled = math.sqrt(sum((len(many[k]) - 1) * s * s for k, s in stds.items()) / df) if df else None
+    return {"std_db": pooled, "df": df, "ci95": std_ci95(pooled, df) if df else None, "per_network": stds,
+            "seeds": {k: len(v) for k, v in scores_by_network.items()}}
 
 
 def _tau_mean(rows: Sequence[Sequence[float]]) -> float | None:

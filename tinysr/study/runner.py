@@ -39,9 +39,9 @@ from .jobs import plan_jobs, run_job, width_of
 from .report import write_study_md
 from .reuse import reuse_finished
 from .sampling import WINDOW
-from .summary import study_stats
+from .summary import verdict_and_stats
 
-__all__ = ["run_study", "rerun", "rerun_command", "run_specs", "verdict_and_stats"]
+__all__ = ["run_study", "rerun", "rerun_command", "run_specs"]
 
 POLL_S = 5.0
 
@@ -192,15 +192,7 @@ def _collect(cfg: Config, plan: Mapping[str, Any], root: Path, folder: RunFolder
             "random": plan["random"], "window": WINDOW, "width": width_of(cfg), "cells": cfg.search.cells,
             "scale": cfg.data.scale, "sets": list(sets), "benchmarks": None if benchmarks is None else str(benchmarks),
             "jobs": jobs, "world_size": world, "complete": len(runs) == len(specs), "jobs_done": len(runs),
-            "jobs_planned": len(specs), "runs": runs, **verdict_and_stats(runs, plan["budgets"])}
-
-
-def verdict_and_stats(runs: Sequence[Mapping[str, Any]], budgets: Sequence[int]) -> dict[str, Any]:
-    """``{"verdict": {budget: verdict or None}, "stats": ...}``: the statistics of :func:`study_stats`, and each
-    budget's searched-vs-random verdict (``diff_db``, ``ci95``, ``p_value``, ``mde_db``, ``n_searched``,
-    ``n_random``, ...) lifted to the top of study.json, where a reader looks first."""
-    stats = study_stats(runs, budgets)
-    return {"verdict": {b: st["verdict"] for b, st in stats["budgets"].items()}, "stats": stats}
+            "jobs_planned": len(specs), **verdict_and_stats(runs, plan["budgets"]), "runs": runs}
 
 
 def run_study(cfg: Config, budgets: Sequence[int], seeds: int, n_random: int, *, out: str | Path,

@@ -13,7 +13,7 @@ from typing import Any
 from .stats import bootstrap_tau, kendall_tau, percentile, score, summary
 from .verdict import verdict
 
-__all__ = ["study_stats"]
+__all__ = ["study_stats", "verdict_and_stats"]
 
 
 def _oneshot(supernet_run: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -56,3 +56,12 @@ def study_stats(runs: Sequence[Mapping[str, Any]], budgets: Sequence[int]) -> di
         out[kind] = {r["id"]: {"score": score(r), "params": r["params"], "cells": cells[r["id"]]}
                      for r in runs if r["kind"].startswith("published") and (cells[r["id"]] == depth) == same}
     return out
+
+
+def verdict_and_stats(runs: Sequence[Mapping[str, Any]], budgets: Sequence[int]) -> dict[str, Any]:
+    """``{"verdict": {str(budget): verdict or None}, "stats": ...}``: the statistics of :func:`study_stats`, and
+    each budget's searched-vs-random verdict (``diff_db``, ``ci95``, ``p_value``, ``mde_db``, ``n_searched``,
+    ``n_random``, ...) lifted out of them, so that study.json states its answer in one place; a study writes it
+    before its runs, where a reader looks first."""
+    stats = study_stats(runs, budgets)
+    return {"verdict": {b: st["verdict"] for b, st in stats["budgets"].items()}, "stats": stats}

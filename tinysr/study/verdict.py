@@ -5,7 +5,8 @@ random networks of one budget. Reported:
 
 - ``diff_db``: mean(searched) - mean(random);
 - ``ci95``: a 95% bootstrap percentile interval of that difference (searched and random resampled
-  separately, with replacement);
+  separately, with replacement); with fewer than :data:`BOOTSTRAP_MIN` networks on a side it can only resample
+  a handful of values and comes out too narrow, which the sentence says;
 - ``p_value``: a one-sided permutation test of "searched > random": the share of relabellings of the pooled
   scores (``n_searched`` of them called searched) whose difference is at least the observed one -- exact
   over all relabellings when there are at most :data:`EXACT_MAX`, else Monte Carlo (with the observed
@@ -30,11 +31,13 @@ from typing import Any
 
 from .stats import percentile
 
-__all__ = ["ALPHA", "POWER", "EXACT_MAX", "verdict", "verdict_sentence", "permutation_p", "bootstrap_diff", "mde"]
+__all__ = ["ALPHA", "POWER", "EXACT_MAX", "BOOTSTRAP_MIN", "verdict", "verdict_sentence", "permutation_p",
+           "bootstrap_diff", "mde"]
 
 ALPHA = 0.05
 POWER = 0.8
 EXACT_MAX = 200_000
+BOOTSTRAP_MIN = 5      # below this many networks on a side, a percentile bootstrap of a mean is too narrow
 _Z = statistics.NormalDist()
 
 
@@ -105,4 +108,7 @@ def verdict_sentence(v: dict[str, Any], budget: int | None = None) -> str:
         text = (f"{where}no difference detected between searched and random networks: searched - random = "
                 f"{v['diff_db']:+.3f} dB ({ci}; one-sided permutation p = {v['p_value']:.3g}; {counts}); a "
                 f"difference of {v['mde_db']:.3f} dB or more would have been seen with {v['power']:.0%} power.")
+    if min(v["n_searched"], v["n_random"]) < BOOTSTRAP_MIN:
+        text += (f" With fewer than {BOOTSTRAP_MIN} networks on a side the bootstrap interval is too narrow to "
+                 "trust (it resamples from a handful of values); read the permutation test.")
     return text[0].upper() + text[1:]
