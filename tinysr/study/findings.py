@@ -125,7 +125,8 @@ def readme_section() -> str:
     lines = findings_lines(load_shipped("study_powered.json"), load_shipped("judge_laptop.json"),
                            load_shipped("cheap_judges_laptop.json"))
     intro = ("Written from the shipped files by `python -m tinysr.study.findings` (a test keeps this section "
-             "equal to it); each file holds the command that made it.")
+             "equal to it); each file holds the command that made it. How each number is made and read: "
+             "[`docs/study.md`](docs/study.md).")
     return "## What the search achieves, measured\n\n" + intro + "\n\n" + "\n".join(f"- {x}" for x in lines)
 
 
