@@ -396,3 +396,23 @@ def test_the_verdict_of_each_budget_is_at_the_top_of_study_json():
     assert {"diff_db", "ci95", "p_value", "mde_db", "n_random", "n_searched"} <= set(v)
     assert (v["n_searched"], v["n_random"]) == (3, 5) and v["diff_db"] == pytest.approx(31.01 - 30.92)
 
+
+
+def test_the_figure_labels_published_cells_by_their_depth():
+    """A study from before the depth split called its 6-cell published cells "published": the figure must not
+    call them the study's depth (it labelled them "4 cells, same width" until it read their genotype)."""
+    from tinysr.study import plot_study
+
+    def run(rid: str, kind: str, cells: int, psnr: float) -> dict:
+        return {"id": rid, "kind": kind, "budget": 100000, "params": 100000, "in_window": True,
+                "genotype": {"cells": cells}, "sets": {"Set5": {"psnr": psnr, "images": 5}}, "oneshot": []}
+    runs = [run(f"random-{i}", "random", 4, 31.0 + 0.01 * i) for i in range(3)]
+    runs += [run("searched-s0", "searched", 4, 31.05), run("searched-s1", "searched", 4, 31.02)]
+    study = {"runs": runs + [run("published-dlsr", "published", 6, 31.1)], "budgets": [100000], "window": 0.15,
+             "width": 24, "scale": 2, "sets": ["Set5"], "cells": 4}
+    labels = [t.get_text() for t in plot_study(study).axes[0].get_legend().get_texts()]
+    assert "published cells at their own depth" in labels and not any("same width" in t for t in labels)
+    study["runs"] = runs + [run("published-dlsr", "published", 4, 31.1),
+                            run("published-dlsr-own-depth", "published_own_depth", 6, 31.2)]
+    labels = [t.get_text() for t in plot_study(study).axes[0].get_legend().get_texts()]
+    assert {"published cells (4 cells, same width and recipe)", "published cells at their own depth"} <= set(labels)

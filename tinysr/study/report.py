@@ -61,10 +61,12 @@ def plot_study(study: Mapping[str, Any], save: str | Path | None = None):
         xs = [r["params"] for r in found]
         ax.scatter(xs, [score(r) for r in found], s=10, c=f"C{i}", alpha=0.6)
         ax.errorbar(sum(xs) / len(xs), st["mean"], yerr=st["std"] or 0.0, fmt="o", ms=8, capsize=4, c=f"C{i}",
-                    mec="black", label=f"searched, budget {b:,} ({st['n']} seeds)")
-    for kind, face, label in (("published", "C3", f"published cells ({study['cells']} cells, same width and recipe)"),
-                              ("published_own_depth", "none", "published cells at their own depth")):
-        for k, r in enumerate(r for r in runs if r["kind"] == kind):
+                    mec="black", label=f"searched, budget {b:,} ({st['n']} seeds: each, and mean ± 1 std)")
+    published = [r for r in runs if r["kind"].startswith("published")]
+    for same, face, label in ((True, "C3", f"published cells ({study['cells']} cells, same width and recipe)"),
+                              (False, "none", "published cells at their own depth")):
+        # by depth, as study_stats splits them (a study from before the split has kind "published" at 6 cells)
+        for k, r in enumerate(r for r in published if (r["genotype"].get("cells") == study["cells"]) == same):
             ax.scatter([r["params"]], [score(r)], marker="*", s=160, c=face, ec="C3", zorder=3,
                        label=None if k else label)
             ax.annotate(r["id"].removeprefix("published-"), (r["params"], score(r)), fontsize=8,
