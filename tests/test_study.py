@@ -416,3 +416,18 @@ def test_the_figure_labels_published_cells_by_their_depth():
                             run("published-dlsr-own-depth", "published_own_depth", 6, 31.2)]
     labels = [t.get_text() for t in plot_study(study).axes[0].get_legend().get_texts()]
     assert {"published cells (4 cells, same width and recipe)", "published cells at their own depth"} <= set(labels)
+
+
+def test_the_scores_figure_has_a_row_per_kind_and_both_yardsticks():
+    from tinysr.study import plot_scores
+
+    def run(rid: str, kind: str, psnr: float) -> dict:
+        return {"id": rid, "kind": kind, "budget": 100000, "params": 100000, "in_window": True,
+                "genotype": {"cells": 4}, "sets": {"Set5": {"psnr": psnr, "images": 5}}, "oneshot": []}
+    runs = [run(f"random-{i}", "random", 31.0 + 0.01 * i) for i in range(4)]
+    runs += [run(f"searched-s{i}", "searched", 31.02 + 0.01 * i) for i in range(2)]
+    study = {"runs": runs, "budgets": [100000], "window": 0.15, "width": 24, "scale": 2, "sets": ["Set5"], "cells": 4}
+    ax = plot_scores(study, 100000, noise_db=0.02).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["random (4)", "searched (2)"]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0].startswith("detectable difference (") and labels[1] == "one network's retraining noise (±0.020 dB)"

@@ -12,7 +12,7 @@
 """
 from .jobs import PUBLISHED, plan_jobs, run_job
 from .oneshot import inherit_weights
-from .report import plot_study, study_numbers, verdict_lines, write_study_md
+from .report import plot_scores, plot_study, study_numbers, verdict_lines, write_study_md
 from .runner import rerun, run_study
 from .sampling import WINDOW, feasible_range, params_of, sample_in_budget
 from .stats import bootstrap_tau, kendall_tau, percentile, score
@@ -22,4 +22,5 @@ from .verdict import verdict, verdict_sentence
 __all__ = ["run_study", "rerun", "plan_jobs", "run_job", "PUBLISHED", "inherit_weights", "sample_in_budget",
            "feasible_range", "params_of", "WINDOW", "kendall_tau", "percentile", "study_stats", "score",
            "bootstrap_tau",
-           "verdict", "verdict_sentence", "plot_study", "study_numbers", "verdict_lines", "write_study_md"]
+           "verdict", "verdict_sentence", "plot_study", "plot_scores", "study_numbers", "verdict_lines",
+           "write_study_md"]

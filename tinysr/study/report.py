@@ -17,7 +17,7 @@ from .stats import score
 from .summary import study_stats
 from .verdict import verdict_sentence
 
-__all__ = ["plot_study", "write_study_md", "study_numbers", "verdict_lines"]
+__all__ = ["plot_study", "plot_scores", "write_study_md", "study_numbers", "verdict_lines"]
 
 
 def study_numbers(study: Mapping[str, Any]) -> dict[str, Any]:
@@ -83,6 +83,42 @@ def plot_study(study: Mapping[str, Any], save: str | Path | None = None):
     ax.legend(fontsize=8, loc="best")
     if save is not None:
         fig.savefig(save, dpi=120, bbox_inches="tight")
+    return fig
+
+
+def plot_scores(study: Mapping[str, Any], budget: int, noise_db: float | None = None):
+    """The scores of one budget on one axis, a row per kind (random, searched, published at the study's depth):
+    each network a dot, each row's mean a bar, and -- to read the differences against -- the detectable
+    difference from the random mean and, when given, one network's retraining noise (``noise_db``, a judge's
+    noise floor) as a band around it. Returns the matplotlib figure."""
+    from matplotlib.figure import Figure  # heavy, and only needed here
+
+    stats = study_numbers(study)
+    st = stats["budgets"][str(budget)]
+    rows = [("random", [score(r) for r in study["runs"] if r["kind"] == "random" and r["budget"] == budget]),
+            ("searched", [score(r) for r in study["runs"] if r["kind"] == "searched" and r["budget"] == budget]),
+            ("published", [v["score"] for v in stats["published"].values()])]
+    rows = [(k, v) for k, v in rows if v]
+    fig = Figure(figsize=(7.5, 1.0 + 0.7 * len(rows)), layout="constrained")
+    ax = fig.subplots()
+    for y, (_, values) in enumerate(rows):
+        ax.scatter(values, [y] * len(values), s=28, c=f"C{y}", alpha=0.75, zorder=3)
+        mean = sum(values) / len(values)
+        ax.plot([mean, mean], [y - 0.3, y + 0.3], c=f"C{y}", lw=2.5, zorder=4)
+    v = st["verdict"]
+    if v is not None:
+        ax.axvspan(v["random_mean"], v["random_mean"] + v["mde_db"], color="0.85", zorder=1,
+                   label=f"detectable difference ({v['mde_db']:.3f} dB, 80% power)")
+    if noise_db is not None and rows[0][0] == "random":
+        m = sum(rows[0][1]) / len(rows[0][1])
+        ax.errorbar([m], [-0.45], xerr=[noise_db], fmt="none", c="black", capsize=4,
+                    label=f"one network's retraining noise (±{noise_db:.3f} dB)")
+    ax.set_yticks(range(len(rows)), [f"{k} ({len(v)})" for k, v in rows])
+    ax.set_ylim(-0.8, len(rows) - 0.5)
+    ax.set_xlabel(f"{stats['score']} (dB)")
+    ax.set_title(f"budget {budget:,}: each network a dot, each mean a bar", fontsize=10)
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=2, frameon=False)
     return fig
 
 
