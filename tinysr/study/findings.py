@@ -59,7 +59,7 @@ def _study_lines(study: Mapping[str, Any], name: str) -> list[str]:
     lines = [f"{_state(study, 'jobs_done', 'jobs_planned', 'runs')}Searched vs random (`{name}`, chapter 08): "
              f"{st['searched']['n']} seeds of the `{study['preset']}` search{how} against {st['random']['n']} random "
              f"networks of {budget:,} parameters (within {study['window']:.0%}), every one retrained with one recipe "
-             f"(the judge, below) and scored by its {stats['score']}.", *verdict_lines(study)]
+             f"(the judge, below) and scored by its {stats['score']}.", *verdict_lines(study, stats)]
     if randoms and st["searched"]["n"]:
         pct = sorted(st["searched"]["percentile_per_seed"].values())
         lines.append(f"The searched networks sit at the {', '.join(f'{p:.0f}' for p in pct)} percentiles of the "

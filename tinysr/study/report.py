@@ -25,11 +25,11 @@ def study_numbers(study: Mapping[str, Any]) -> dict[str, Any]:
     return study_stats(study["runs"], study["budgets"])
 
 
-def verdict_lines(study: Mapping[str, Any]) -> list[str]:
+def verdict_lines(study: Mapping[str, Any], numbers: Mapping[str, Any] | None = None) -> list[str]:
     """One sentence per budget, from the numbers (:func:`tinysr.study.verdict.verdict_sentence`): "beats"
     only when the permutation test says so; budgets with fewer than 2 searched or 2 random networks say that no
-    test was possible."""
-    stats, lines = study_numbers(study), []
+    test was possible. ``numbers``: the study's :func:`study_numbers`, when the caller has them already."""
+    stats, lines = numbers or study_numbers(study), []
     for b in study["budgets"]:
         st = stats["budgets"][str(b)]
         if st["verdict"] is None:
@@ -183,7 +183,7 @@ def write_study_md(root: str | Path, study: Mapping[str, Any], name: str = "stud
           f"Seed policy: searched networks use seeds {study['seeds']}; random and published networks are retrained "
           f"once with seed {study['seeds'][0]}. Random networks: drawn uniformly from the search space (ops and "
           f"connections), kept when their parameter count is within {study['window']:.0%} of the budget.", "",
-          "## Verdict", "", *[f"- {line}" for line in verdict_lines(study)], "",
+          "## Verdict", "", *[f"- {line}" for line in verdict_lines(study, stats)], "",
           "The p-value is a one-sided permutation test of searched > random; the interval a bootstrap; the "
           "detectable difference is the true difference this design finds with 80% power (`tinysr.study.verdict`).",
           "", f"![params vs PSNR]({name}.png)", ""]
