@@ -115,6 +115,10 @@ def test_findings_edge_cases(shipped):
     early = {**study, "complete": False, "runs": [r for r in study["runs"] if r["kind"] == "searched"]}
     lines = findings_lines(early, judge, cheap)
     assert any("too few for a test" in x for x in lines) and not any("percentiles" in x for x in lines)
+    # the published cells at the study's depth come with their own size (their ops, not the budget, set it)
+    published = {r["id"]: r for r in study["runs"] if r["kind"] == "published"}
+    line = next(x for x in findings_lines(study, judge, cheap) if x.startswith("The published cells"))
+    assert published and all(f"{r['params']:,} parameters" in line for r in published.values())
     # a judge run with no second seed yet
     fresh = copy.deepcopy(judge)
     full = fresh["report"]["recipes"]["full"]

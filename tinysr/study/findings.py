@@ -66,12 +66,15 @@ def _study_lines(study: Mapping[str, Any], name: str) -> list[str]:
                      f"{len(randoms)} random ones (median {statistics.median(pct):.0f}).")
     same, own = stats["published"], stats["published_own_depth"]
     if same and randoms:
-        lines.append("The published cells at the study's depth and width: " + "; ".join(
-            f"{k.removeprefix('published-')} {v['score']:.3f} dB, percentile {percentile(v['score'], randoms):.0f}"
-            for k, v in same.items()) + ".")
+        lines.append("The published cells at the study's depth and width (their ops set their size, not the "
+                     "budget): " + "; ".join(
+                         f"{k.removeprefix('published-')} {v['score']:.3f} dB at {v['params']:,} parameters, "
+                         f"percentile {percentile(v['score'], randoms):.0f} of the random ones"
+                         for k, v in same.items()) + ".")
     if own:
         lines.append("At their own depth (deeper, so not comparable with the others): " + "; ".join(
-            f"{k.removeprefix('published-').removesuffix('-own-depth')} {v['score']:.3f} dB ({v['cells']} cells)"
+            f"{k.removeprefix('published-').removesuffix('-own-depth')} {v['score']:.3f} dB ({v['cells']} cells, "
+            f"{v['params']:,} parameters)"
             for k, v in own.items()) + ".")
     if not (same and own) and not study.get("complete", True):
         lines.append("The published cells, at the study's depth and at their own: not all retrained yet.")
